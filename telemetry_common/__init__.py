@@ -1,0 +1,1 @@
+"""Code shared by every service: the Redis layout, settings from the environment, logging."""

@@ -1,0 +1,1 @@
+"""The ``telemetry`` command: one entry point for every role, and the local stack."""

@@ -1,0 +1,87 @@
+"""Run ``telemetry`` subcommands as real processes in tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import requests
+
+from telemetry_stack.redis_server import free_port
+
+__all__ = ["Service", "free_port", "wait_for"]
+
+
+def wait_for(predicate, timeout: float, interval: float = 0.05, message: str = "condition"):  # type: ignore[no-untyped-def]
+    """Poll ``predicate`` until it returns a truthy value; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {message}")
+        time.sleep(interval)
+
+
+class Service:
+    """One ``telemetry <role>`` child process with its output in a log file."""
+
+    def __init__(self, args: list[str], env: Mapping[str, str] | None = None) -> None:
+        self.args = args
+        self.log = Path(tempfile.mkstemp(prefix="telemetry-test-", suffix=".log")[1])
+        full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "telemetry_stack", *args],
+                env=full_env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def output(self) -> str:
+        """Return everything the process printed so far."""
+        return self.log.read_text(errors="replace")
+
+    def wait_http(self, url: str, timeout: float = 20.0) -> requests.Response:
+        """Wait until ``url`` answers 200, or fail with the process's output."""
+
+        def ok() -> requests.Response | None:
+            if self.process.poll() is not None:
+                raise AssertionError(f"{self.args} exited {self.process.returncode}:\n{self.output()}")
+            try:
+                response = requests.get(url, timeout=1)
+            except requests.RequestException:
+                return None
+            return response if response.status_code == 200 else None
+
+        try:
+            return wait_for(ok, timeout, message=url)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n--- output of {self.args}:\n{self.output()}") from None
+
+    def signal(self, sig: int) -> None:
+        """Send ``sig`` to the process."""
+        self.process.send_signal(sig)
+
+    def stop(self, timeout: float = 10.0) -> int:
+        """SIGTERM the process (SIGKILL its group after ``timeout``) and return its status."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)  # leftovers of the group, if any
+        except ProcessLookupError:
+            pass
+        return self.process.returncode
