@@ -1,0 +1,1 @@
+"""The refresher: keeps the Redis snapshot filled from the generator's ``/counters``."""

@@ -1,0 +1,70 @@
+"""The snapshot: one whole table of the source, as written to and read from Redis."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+# Fields of the meta hash, in the order the reader asks for them.
+META_FIELDS = (
+    "generation",
+    "written_at",
+    "fetched_at",
+    "source_time",
+    "source_etag",
+    "source_tick",
+    "ttl",
+    "switches",
+    "metrics",
+)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A validated table: switch ids (rows), metric names (columns), values as source text."""
+
+    switches: list[str]
+    metrics: list[str]
+    values: list[bytes]  # row-major, len(switches) * len(metrics) items
+
+    def value(self, row: int, column: int) -> bytes:
+        """Return the text of one cell."""
+        return self.values[row * len(self.metrics) + column]
+
+    def column(self, column: int) -> list[bytes]:
+        """Return one metric's values in switch order."""
+        return self.values[column :: len(self.metrics)]
+
+    def row(self, row: int) -> list[bytes]:
+        """Return one switch's values in metric order."""
+        width = len(self.metrics)
+        return self.values[row * width : (row + 1) * width]
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """Where a table came from: the source's tag, tick and tick time, and when it was fetched."""
+
+    etag: str = ""
+    tick: str = ""
+    tick_time: float | None = None
+    fetched_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    """What a reader learns about the snapshot it read."""
+
+    generation: int
+    written_at: float
+    fetched_at: float
+    source_time: float
+    source_etag: str
+    ttl: int
+    expires_in: float  # seconds before the snapshot's keys expire
+    switch_count: int
+    metric_count: int
+
+    def age(self, now: float | None = None) -> float:
+        """Return how old the data is: seconds since the source produced it (never negative)."""
+        return max(0.0, (time.time() if now is None else now) - self.source_time)
