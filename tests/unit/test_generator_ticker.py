@@ -1,0 +1,79 @@
+"""The ticker's schedule: fixed slots on a monotonic clock, skipping rather than bursting."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+
+import pytest
+
+from generator_service.ticker import Ticker, next_due
+
+
+def test_next_due_keeps_the_grid() -> None:
+    assert next_due(10.0, 10.3, 1.0) == 11.0
+    assert next_due(10.0, 10.999, 1.0) == 11.0
+
+
+def test_next_due_skips_missed_slots() -> None:
+    assert next_due(10.0, 11.0, 1.0) == 12.0
+    assert next_due(10.0, 11.5, 1.0) == 12.0
+    assert next_due(10.0, 13.2, 1.0) == 14.0
+    assert next_due(0.0, 0.35, 0.1) == pytest.approx(0.4)
+
+
+def test_ticks_run_on_schedule_in_a_daemon_thread() -> None:
+    times: list[float] = []
+    ticker = Ticker(lambda: times.append(time.monotonic()), 0.02)
+    thread = ticker.start()
+    assert thread.daemon
+    time.sleep(0.25)
+    ticker.stop(timeout=1)
+    assert not thread.is_alive()
+    assert 8 <= len(times) <= 13
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert min(gaps) > 0.01  # no burst
+
+
+def test_overrun_warns_once_per_episode_and_skips(caplog: pytest.LogCaptureFixture) -> None:
+    calls: list[float] = []
+    done = threading.Event()
+
+    def tick() -> None:
+        calls.append(time.monotonic())
+        if len(calls) <= 3:
+            time.sleep(0.07)  # longer than the interval, three times in a row
+        elif len(calls) >= 6:
+            done.set()
+
+    ticker = Ticker(tick, 0.05)
+    with caplog.at_level(logging.INFO, logger="generator_service.ticker"):
+        ticker.start()
+        assert done.wait(3)
+        ticker.stop(timeout=1)
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "longer than" in warnings[0].getMessage()
+    assert any("fit their interval again" in r.getMessage() for r in caplog.records)
+    # A 70 ms tick on a 50 ms schedule: the next one waits for the slot at 100 ms instead
+    # of starting at once (70 ms) or catching up.
+    assert calls[1] - calls[0] > 0.09
+
+
+def test_failed_tick_is_logged_and_ticking_goes_on(caplog: pytest.LogCaptureFixture) -> None:
+    calls: list[int] = []
+    done = threading.Event()
+
+    def tick() -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("boom")
+        done.set()
+
+    ticker = Ticker(tick, 0.01)
+    ticker.start()
+    assert done.wait(2)
+    ticker.stop(timeout=1)
+    assert any(r.exc_info for r in caplog.records if "tick failed" in r.getMessage())
