@@ -1,27 +1,27 @@
 """Validate a ``/counters`` CSV body completely and turn it into a Table.
 
-The common case (no quoted fields) takes a fast path of whole-buffer operations; a body with
-quotes goes through the ``csv`` module. Both apply the same rules, and any violation raises
-CsvError naming the line and the problem, before anything is written anywhere.
+The common case (no quoted fields) takes a fast path of whole-buffer operations: one split,
+then the values checked as a numpy byte matrix. A body with quotes goes through the ``csv``
+module. Both apply the same rules; any violation raises CsvError naming the line and the
+problem, before anything is written anywhere.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import math
 import re
 
 import numpy as np
+import numpy.typing as npt
 
+from refresher_worker.numbers import bad_number_index, values_matrix
 from telemetry_common.snapshot import Table
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 MAX_ID_CHARS = 128
 METRIC_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-NUMBER_CHARS = b"0123456789.eE+-"
-MAX_VALUE_CHARS = 64
 
 
 class CsvError(ValueError):
@@ -39,31 +39,39 @@ def parse_counters(body: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> Table:
         raise CsvError(f"line {line}: not UTF-8 text ({exc.reason})") from None
     if b"\r" in body:
         body = body.replace(b"\r\n", b"\n")
+    if b"\x00" in body:
+        line = body.count(b"\n", 0, body.index(b"\x00")) + 1
+        raise CsvError(f"line {line}: NUL byte")
     if b'"' in body:
         return _parse_quoted(body)
-    lines = body.split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
-    if not lines:
+    if body.endswith(b"\n"):
+        body = body[:-1]
+    if not body:
         raise CsvError("line 1: empty body, expected a header 'switch,<metric>,...'")
-    metrics = _header([field.decode() for field in lines[0].split(b",")])
-    rows = lines[1:]
+    header, _, data = body.partition(b"\n")
+    metrics = _header(header.decode().split(","))
     width = len(metrics) + 1
-    if body.count(b",") != len(lines) * (width - 1):
-        for number, line in enumerate(lines, start=1):
-            if line.count(b",") != width - 1:
-                _width_error(number, line.count(b",") + 1, width)
-    flat = b",".join(rows).split(b",") if rows else []
-    ids = flat[0::width]
+    if not data:
+        raise CsvError("line 2: no switch rows after the header")
+    lines = data.split(b"\n")
+    if data.count(b",") != len(lines) * (width - 1) or len(set(map(_fields, lines))) != 1:
+        for number, row in enumerate(lines, start=2):
+            if _fields(row) != width:
+                _width_error(number, _fields(row), width)
+    flat = data.replace(b"\n", b",").split(b",")
+    raw_ids = flat[0::width]
     del flat[0::width]
-    switches = _switch_ids(ids)
-    _check_numbers(flat, metrics)
-    return Table(switches, metrics, flat)
+    switches = _switch_ids(b"\n".join(raw_ids).decode().split("\n"))
+    return Table(switches, metrics, _numbers(flat, len(switches), metrics))
+
+
+def _fields(line: bytes) -> int:
+    return line.count(b",") + 1
 
 
 def _header(fields: list[str]) -> list[str]:
-    if not fields or fields[0] != "switch":
-        raise CsvError(f"line 1: first header column must be 'switch', got {fields[0]!r}")
+    if fields[0] != "switch":
+        raise CsvError(f"line 1: first header column must be 'switch', got {fields[0][:80]!r}")
     metrics = fields[1:]
     if not metrics:
         raise CsvError("line 1: header names no metric")
@@ -81,18 +89,14 @@ def _width_error(line: int, fields: int, width: int) -> None:
     raise CsvError(f"line {line}: {fields} fields, expected {width} as in the header")
 
 
-def _switch_ids(raw: list[bytes]) -> list[str]:
-    if not raw:
-        raise CsvError("line 2: no switch rows after the header")
-    ids = [value.decode() for value in raw]
+def _switch_ids(ids: list[str]) -> list[str]:
     if len(set(ids)) != len(ids):
         seen: set[str] = set()
         for row, switch in enumerate(ids):
             if switch in seen:
-                raise CsvError(f"line {row + 2}: switch id {switch!r} appears twice")
+                raise CsvError(f"line {row + 2}: switch id {switch[:80]!r} appears twice")
             seen.add(switch)
-    bad = CONTROL.search(",".join(ids))
-    if bad or "" in ids or max(map(len, ids)) > MAX_ID_CHARS:
+    if CONTROL.search(",".join(ids)) or "" in ids or max(map(len, ids)) > MAX_ID_CHARS:
         for row, switch in enumerate(ids):
             if not switch:
                 raise CsvError(f"line {row + 2}: empty switch id")
@@ -103,37 +107,18 @@ def _switch_ids(raw: list[bytes]) -> list[str]:
     return ids
 
 
-def _check_numbers(values: list[bytes], metrics: list[str]) -> None:
-    """Check that every value is a finite decimal number, written without spaces."""
-    joined = b",".join(values)
-    clean = not joined.translate(None, NUMBER_CHARS + b",") and (
-        max(map(len, values), default=0) <= MAX_VALUE_CHARS
-    )
-    if clean:
-        try:
-            numbers = np.fromiter(map(float, values), dtype=np.float64, count=len(values))
-            clean = bool(np.isfinite(numbers).all())
-        except ValueError:
-            clean = False
-    if clean:
-        return
-    width = len(metrics)
-    for index, value in enumerate(values):
-        if not _is_finite_number(value):
-            row, column = divmod(index, width)
-            raise CsvError(
-                f"line {row + 2}: {metrics[column]} value {value[:40].decode(errors='replace')!r}"
-                " is not a finite number of at most 64 characters"
-            )
-
-
-def _is_finite_number(value: bytes) -> bool:
-    if not value or len(value) > MAX_VALUE_CHARS or value.translate(None, NUMBER_CHARS):
-        return False
-    try:
-        return math.isfinite(float(value))
-    except ValueError:
-        return False
+def _numbers(values: list[bytes], rows: int, metrics: list[str]) -> npt.NDArray[np.bytes_]:
+    """Return the values as a (rows, metrics) byte matrix, or raise naming the first bad one."""
+    matrix = values_matrix(values, rows, len(metrics))
+    bad = bad_number_index(matrix, values)
+    if bad is not None:
+        row, column = divmod(bad, len(metrics))
+        text = values[bad][:40].decode(errors="replace")
+        raise CsvError(
+            f"line {row + 2}: {metrics[column]} value {text!r} is not a finite number"
+            " (plain decimal, at most 64 characters)"
+        )
+    return matrix
 
 
 def _parse_quoted(body: bytes) -> Table:
@@ -145,12 +130,13 @@ def _parse_quoted(body: bytes) -> Table:
         raise CsvError(f"line {reader.line_num}: {exc}") from None
     if not records:
         raise CsvError("line 1: empty body, expected a header 'switch,<metric>,...'")
-    metrics = _header(records[0])
+    metrics = _header(records[0] or [""])
     width = len(metrics) + 1
+    if len(records) < 2:
+        raise CsvError("line 2: no switch rows after the header")
     for number, record in enumerate(records[1:], start=2):
         if len(record) != width:
             _width_error(number, len(record), width)
-    switches = _switch_ids([record[0].encode() for record in records[1:]])
+    switches = _switch_ids([record[0] for record in records[1:]])
     values = [field.encode() for record in records[1:] for field in record[1:]]
-    _check_numbers(values, metrics)
-    return Table(switches, metrics, values)
+    return Table(switches, metrics, _numbers(values, len(switches), metrics))

@@ -1,14 +1,15 @@
-"""Run a pre-packed MULTI/EXEC on one pooled connection and read its replies in bulk.
+"""Run a MULTI/EXEC of pre-built commands on one pooled connection, packed and read in bulk.
 
-redis-py reads a transaction's replies one Python call at a time (one ``+QUEUED`` per
-command); for a snapshot of 200,000 commands that costs more than Redis's own work. Here the
-expected ``+OK`` and ``+QUEUED`` lines are checked as one byte comparison, and only the EXEC
-reply is parsed, by hiredis.
+redis-py packs each command through several Python calls and reads a transaction's replies
+one call per command; for a large snapshot that costs more than Redis's own work. Here the
+commands are packed by one comprehension, the expected ``+OK`` and ``+QUEUED`` replies are
+checked as one byte comparison, and only the EXEC reply is parsed, by hiredis.
 """
 
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterable
 from typing import Any
 
 import hiredis
@@ -23,6 +24,11 @@ class TransactionError(redis.ResponseError):
     """Redis refused a command of the transaction; nothing was written."""
 
 
+def pack(args: tuple[bytes, ...]) -> bytes:
+    """Return one command in the protocol's multibulk form."""
+    return b"*%d\r\n" % len(args) + b"".join([b"$%d\r\n%s\r\n" % (len(a), a) for a in args])
+
+
 def supports(client: Any) -> bool:
     """Return whether ``client`` is a plain redis-py client whose connections have sockets."""
     pool = getattr(client, "connection_pool", None)
@@ -34,12 +40,25 @@ def supports(client: Any) -> bool:
     )
 
 
-def transaction(client: redis.Redis, lines: list[bytes], count: int) -> list[Any]:
-    """Send MULTI, ``lines`` (``count`` commands) and EXEC; return EXEC's results."""
+def transaction(client: redis.Redis, commands: list[tuple[bytes, ...]]) -> list[Any]:
+    """Run ``commands`` in one MULTI/EXEC on one connection; return EXEC's results."""
+    return stream(client, [b"".join(map(pack, commands))], len(commands))
+
+
+def stream(client: redis.Redis, blocks: Iterable[bytes], count: int) -> list[Any]:
+    """Send MULTI, the packed ``blocks`` (``count`` commands) and EXEC; return EXEC's results.
+
+    Blocks are sent as they are produced, so Redis queues one while the next is packed. If
+    anything fails before EXEC, the connection is closed, and Redis drops the unexecuted
+    transaction with it: nothing is written.
+    """
     pool = client.connection_pool
-    conn = pool.get_connection()
+    conn: Any = pool.get_connection()
     try:
-        conn.send_packed_command([MULTI, b"".join(lines), EXEC])
+        conn.send_packed_command([MULTI])
+        for block in blocks:
+            conn.send_packed_command([block], check_health=False)
+        conn.send_packed_command([EXEC], check_health=False)
         return _read(conn._sock, count)
     except BaseException:
         conn.disconnect()

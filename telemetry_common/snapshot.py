@@ -5,6 +5,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+
 # Fields of the meta hash, in the order the reader asks for them.
 META_FIELDS = (
     "generation",
@@ -21,24 +24,41 @@ META_FIELDS = (
 
 @dataclass(frozen=True)
 class Table:
-    """A validated table: switch ids (rows), metric names (columns), values as source text."""
+    """A validated table: switch ids (rows), metric names (columns), values as source text.
+
+    ``cells`` is a numpy matrix of byte strings, shape (switches, metrics), holding each value
+    exactly as the source wrote it; the writer encodes it for Redis without a Python loop.
+    """
 
     switches: list[str]
     metrics: list[str]
-    values: list[bytes]  # row-major, len(switches) * len(metrics) items
+    cells: npt.NDArray[np.bytes_]
+
+    @classmethod
+    def from_rows(cls, switches: list[str], metrics: list[str], rows: list[list[bytes]]) -> Table:
+        """Build a table from one list of value texts per switch."""
+        cells = np.array(rows, dtype=np.bytes_).reshape(len(switches), len(metrics))
+        return cls(switches, metrics, cells)
+
+    @property
+    def values(self) -> list[bytes]:
+        """Return every value, row by row."""
+        flat: list[bytes] = self.cells.reshape(-1).tolist()
+        return flat
 
     def value(self, row: int, column: int) -> bytes:
         """Return the text of one cell."""
-        return self.values[row * len(self.metrics) + column]
+        return bytes(self.cells[row, column])
 
     def column(self, column: int) -> list[bytes]:
         """Return one metric's values in switch order."""
-        return self.values[column :: len(self.metrics)]
+        values: list[bytes] = self.cells[:, column].tolist()
+        return values
 
     def row(self, row: int) -> list[bytes]:
         """Return one switch's values in metric order."""
-        width = len(self.metrics)
-        return self.values[row * width : (row + 1) * width]
+        values: list[bytes] = self.cells[row].tolist()
+        return values
 
 
 @dataclass(frozen=True)

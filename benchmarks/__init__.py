@@ -1,0 +1,1 @@
+"""Rerunnable benchmarks of switch telemetry; each prints figures and ratios to references."""

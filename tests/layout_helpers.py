@@ -1,0 +1,46 @@
+"""Small tables and snapshot dumps shared by the Redis-layout tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telemetry_common.keys import Keys
+from telemetry_common.snapshot import Table
+
+
+def table(rows: dict[str, list[str]], metrics: list[str]) -> Table:
+    """Return a Table from ``{switch: [value text, ...]}``."""
+    return Table.from_rows(
+        list(rows), metrics, [[value.encode() for value in values] for values in rows.values()]
+    )
+
+
+def dump(client: Any, keys: Keys) -> dict[str, Any]:
+    """Return every key under the prefix: type, content, and whether it expires.
+
+    Meta times are dropped and TTLs reduced to a flag, so dumps taken apart compare equal.
+    """
+    names = sorted(client.scan_iter(match=keys.prefix + ":*", count=10_000))
+    pipe = client.pipeline(transaction=False)
+    for name in names:
+        pipe.type(name)
+    kinds = [kind.decode() for kind in pipe.execute()]
+    readers = {"hash": pipe.hgetall, "list": lambda n: pipe.lrange(n, 0, -1), "string": pipe.get}
+    for name, kind in zip(names, kinds, strict=True):
+        readers[kind](name)
+        pipe.ttl(name)
+    replies = pipe.execute()
+    result: dict[str, Any] = {}
+    for index, (name, kind) in enumerate(zip(names, kinds, strict=True)):
+        content, ttl = replies[2 * index], replies[2 * index + 1]
+        if kind == "hash":
+            content = {k.decode(): v.decode() for k, v in content.items()}
+            if name.decode() == keys.meta:
+                for volatile in ("written_at", "fetched_at", "source_time"):
+                    content.pop(volatile)
+        elif kind == "list":
+            content = [item.decode() for item in content]
+        else:
+            content = content.decode()
+        result[name.decode()] = (kind, content, "expires" if ttl > 0 else ttl)
+    return result
