@@ -13,9 +13,13 @@ import numpy as np
 import numpy.typing as npt
 
 MAX_VALUE_CHARS = 64
-_ALLOWED = np.zeros(256, dtype=bool)
-_ALLOWED[list(b"0123456789.-+eE")] = True
-_ALLOWED[0] = True  # padding of the fixed-width matrix
+DIGIT, POINT, SIGN, EXPONENT, OTHER = 1, 2, 4, 8, 16
+_CLASS = np.full(256, OTHER, dtype=np.uint8)
+_CLASS[list(b"0123456789")] = DIGIT
+_CLASS[ord(".")] = POINT
+_CLASS[list(b"+-")] = SIGN
+_CLASS[list(b"eE")] = EXPONENT
+_CLASS[0] = 0  # padding of the fixed-width matrix
 
 
 def values_matrix(values: list[bytes], rows: int, columns: int) -> npt.NDArray[np.bytes_]:
@@ -36,16 +40,17 @@ def bad_number_index(matrix: npt.NDArray[np.bytes_], values: list[bytes]) -> int
     if width > MAX_VALUE_CHARS:
         return next(i for i, value in enumerate(values) if len(value) > MAX_VALUE_CHARS)
     raw = matrix.reshape(count).view(np.uint8).reshape(count, width)
-    bad = ~_ALLOWED[raw].all(axis=1)
-    bad |= raw[:, 0] == 0  # empty
-    exponent = ((raw == ord("e")) | (raw == ord("E"))).any(axis=1)
+    classes = _CLASS[raw]
+    seen = np.bitwise_or.reduce(classes, axis=1)
+    bad = (seen & OTHER).astype(bool) | (raw[:, 0] == 0)
+    exponent = (seen & EXPONENT).astype(bool) & ~bad
     plain = ~exponent & ~bad
-    digits = (raw >= ord("0")) & (raw <= ord("9"))
-    bad |= plain & ~digits.any(axis=1)
-    bad |= plain & ((raw == ord(".")).sum(axis=1) > 1)
-    signs = (raw == ord("-")) | (raw == ord("+"))
-    bad |= plain & signs[:, 1:].any(axis=1)
-    for index in np.flatnonzero(exponent & ~bad):
+    bad |= plain & ((seen & DIGIT) == 0)
+    if width > 1:
+        bad |= plain & (np.bitwise_or.reduce(classes[:, 1:], axis=1) & SIGN).astype(bool)
+        if ((seen & POINT) != 0).any():
+            bad |= plain & ((classes == POINT).sum(axis=1, dtype=np.uint8) > 1)
+    for index in np.flatnonzero(exponent):
         bad[index] = not _finite(values[index])
     first = int(np.argmax(bad))
     return first if bad[first] else None

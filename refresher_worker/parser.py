@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from itertools import repeat
 
 import numpy as np
 import numpy.typing as npt
@@ -54,7 +55,8 @@ def parse_counters(body: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> Table:
     if not data:
         raise CsvError("line 2: no switch rows after the header")
     lines = data.split(b"\n")
-    if data.count(b",") != len(lines) * (width - 1) or len(set(map(_fields, lines))) != 1:
+    commas = set(map(bytes.count, lines, repeat(b",")))
+    if commas != {width - 1}:
         for number, row in enumerate(lines, start=2):
             if _fields(row) != width:
                 _width_error(number, _fields(row), width)

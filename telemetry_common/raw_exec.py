@@ -96,9 +96,8 @@ def _read(sock: socket.socket, count: int) -> list[Any]:
         raise TransactionError(str(reply))
     if not isinstance(reply, list):
         raise TransactionError(f"unexpected EXEC reply: {reply!r}")
-    for item in reply:
-        if isinstance(item, hiredis.ReplyError):
-            raise TransactionError(str(item))
+    if hiredis.ReplyError in set(map(type, reply)):
+        raise TransactionError(next(str(i) for i in reply if isinstance(i, hiredis.ReplyError)))
     return reply
 
 
