@@ -1,0 +1,62 @@
+"""Capped exponential backoff, and a flag that logs a state change once instead of every retry."""
+
+from __future__ import annotations
+
+import logging
+import random
+
+
+class Backoff:
+    """Delays of ``base * factor**n`` seconds, never more than ``cap``, with optional jitter."""
+
+    def __init__(
+        self, base: float = 0.25, cap: float = 5.0, factor: float = 2.0, jitter: float = 0.1
+    ) -> None:
+        if base <= 0 or cap < base or factor < 1 or not 0 <= jitter < 1:
+            raise ValueError("backoff needs 0 < base <= cap, factor >= 1 and 0 <= jitter < 1")
+        self.base = base
+        self.cap = cap
+        self.factor = factor
+        self.jitter = jitter
+        self.attempts = 0
+
+    def next(self) -> float:
+        """Return the delay before the next attempt, and count the attempt."""
+        delay = min(self.cap, self.base * self.factor ** min(self.attempts, 64))
+        self.attempts += 1
+        if self.jitter:
+            delay *= 1 - self.jitter * random.random()
+        return delay
+
+    def reset(self) -> None:
+        """Start again from the base delay (after a success)."""
+        self.attempts = 0
+
+
+class Condition:
+    """A named condition (e.g. "Redis") that is up or down; each change is logged once."""
+
+    def __init__(self, name: str, logger: logging.Logger, up: bool = True) -> None:
+        self.name = name
+        self.logger = logger
+        self.up = up
+        self.failures = 0
+
+    def mark_down(self, error: object) -> bool:
+        """Record a failure; log it if the condition was up, and return whether it was."""
+        self.failures += 1
+        if not self.up:
+            self.logger.debug("%s still down: %s", self.name, error)
+            return False
+        self.up = False
+        self.logger.warning("%s down: %s (retrying with backoff)", self.name, error)
+        return True
+
+    def mark_up(self) -> bool:
+        """Record a success; log it if the condition was down, and return whether it was."""
+        if self.up:
+            return False
+        self.logger.info("%s back after %d failed attempts", self.name, self.failures)
+        self.up = True
+        self.failures = 0
+        return True

@@ -1,0 +1,110 @@
+"""``telemetry refresher``: keep the Redis snapshot filled, as leader or standby."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from urllib.parse import urlsplit
+
+from refresher_worker.settings import SETTINGS, RefresherSettings
+from telemetry_common.settings import ConfigError, environ
+
+HELP = "Refresh the Redis snapshot from the generator: one leader enqueues, every process works."
+
+logger = logging.getLogger(__name__)
+
+
+def _dest(option: str) -> str:
+    return option.removeprefix("--").replace("-", "_")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add one option per setting; each overrides its environment variable."""
+    for setting in SETTINGS:
+        parser.add_argument(
+            setting.option,
+            dest=_dest(setting.option),
+            metavar=setting.variable.removeprefix("TELEMETRY_"),
+            default=None,
+            help=f"{setting.help} (env {setting.variable}, default {setting.default})",
+        )
+
+
+def resolve(args: argparse.Namespace, env: dict[str, str]) -> RefresherSettings:
+    """Return the settings from ``env`` with the given options on top."""
+    given = {}
+    for setting in SETTINGS:
+        value = getattr(args, _dest(setting.option), None)
+        if value is not None:
+            env[setting.variable] = value
+            given[setting.variable] = setting.option
+    try:
+        return RefresherSettings.from_env(env)
+    except ConfigError as exc:
+        variable = str(exc).partition("=")[0]
+        if variable in given:
+            raise ConfigError(f"{given[variable]}: {exc}") from None
+        raise
+
+
+def redacted(url: str) -> str:
+    """Return ``url`` without its password, for the log."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return parts._replace(netloc=netloc).geturl()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Refresh until SIGTERM or SIGINT, then finish the current refresh; return 0."""
+    import signal
+    import threading
+
+    from refresher_worker.jobs import WRITE_TIMEOUT, configure
+    from refresher_worker.scheduler import Scheduler
+    from refresher_worker.status import process_identity
+    from refresher_worker.worker import WorkerLoop
+    from telemetry_common.logs import configure_logging
+    from telemetry_common.redis_client import connect
+
+    env = dict(environ())
+    settings = resolve(args, env)
+    configure_logging(env)
+    identity = process_identity()
+    logger.info(
+        "refresher %s: %s -> %s (prefix %r) every %g s, TTL %d s, fetch timeout %g s",
+        identity,
+        settings.source_url,
+        redacted(settings.redis_url),
+        settings.key_prefix,
+        settings.interval,
+        settings.ttl,
+        settings.fetch_timeout,
+    )
+    takeover = settings.leader_ttl + settings.renew_every
+    if takeover >= settings.ttl - settings.interval:
+        logger.warning(
+            "a standby needs up to %.1f s to take over, but the snapshot may expire %.1f s "
+            "after the leader dies: lower TELEMETRY_LEADER_TTL or raise TELEMETRY_TTL",
+            takeover,
+            settings.ttl - settings.interval,
+        )
+    configure(settings, identity)
+    stop = threading.Event()
+    scheduler_client = connect(settings.redis_url, timeout=settings.renew_every, retries=1)
+    scheduler = Scheduler(scheduler_client, settings, identity, stop)
+    debug = logging.getLogger().isEnabledFor(logging.DEBUG)
+    worker_client = connect(settings.redis_url, timeout=WRITE_TIMEOUT, retries=1)
+    loop = WorkerLoop(worker_client, identity, stop, rq_log_level="DEBUG" if debug else "WARNING")
+    signal.signal(signal.SIGTERM, loop.handle_signal)
+    signal.signal(signal.SIGINT, loop.handle_signal)
+    scheduler.start()
+    try:
+        loop.run()
+    finally:
+        stop.set()
+        scheduler.done.set()
+        scheduler.thread.join(timeout=5)
+    logger.info("refresher %s stopped", identity)
+    return 0

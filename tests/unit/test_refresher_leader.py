@@ -1,0 +1,117 @@
+"""Leader election on one fake Redis: one leader, takeover on release or expiry, one enqueuer."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import fakeredis
+import pytest
+
+from refresher_worker.leader import LeaderLock
+from refresher_worker.scheduler import Scheduler
+from refresher_worker.settings import RefresherSettings
+from telemetry_common.keys import Keys
+
+KEY = Keys().leader
+
+
+def test_of_two_electors_exactly_one_leads(fake: fakeredis.FakeRedis) -> None:
+    a, b = LeaderLock(fake, KEY, "a", 2.0), LeaderLock(fake, KEY, "b", 2.0)
+    assert [a.claim(), b.claim(), a.claim(), b.claim()] == [True, False, True, False]
+    assert a.is_leader() and not b.is_leader()
+    assert a.holder() == "a" == fake.get(KEY).decode()
+
+
+def test_a_released_lock_is_taken_by_the_other(fake: fakeredis.FakeRedis) -> None:
+    a, b = LeaderLock(fake, KEY, "a", 2.0), LeaderLock(fake, KEY, "b", 2.0)
+    a.claim()
+    assert a.release() and not a.is_leader()
+    assert b.claim() and b.holder() == "b"
+    assert not a.claim()
+    assert not a.release()  # releasing someone else's lock does nothing
+    assert b.holder() == "b"
+
+
+def test_a_leader_that_stops_renewing_loses_the_lock_at_its_ttl(fake: fakeredis.FakeRedis) -> None:
+    a, b = LeaderLock(fake, KEY, "a", 0.3), LeaderLock(fake, KEY, "b", 0.3)
+    a.claim()
+    assert not b.claim()
+    time.sleep(0.4)  # "a" died: no renewal
+    assert b.claim()
+    assert not a.claim() and not a.is_leader()
+
+
+def test_renewing_keeps_the_lock_past_its_ttl(fake: fakeredis.FakeRedis) -> None:
+    a, b = LeaderLock(fake, KEY, "a", 0.3), LeaderLock(fake, KEY, "b", 0.3)
+    for _ in range(6):
+        assert a.claim() and not b.claim()
+        time.sleep(0.1)
+
+
+def test_leadership_lapses_locally_when_redis_stops_answering(fake: fakeredis.FakeRedis) -> None:
+    a = LeaderLock(fake, KEY, "a", 0.2)
+    a.claim()
+    a.lost_contact()
+    assert a.is_leader()  # the last renewal still holds
+    time.sleep(0.25)
+    a.lost_contact()
+    assert not a.leading and not a.is_leader()
+
+
+class Counting:
+    """An enqueue function that counts calls and says yes."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def __call__(self, connection: object, *, reason: str, timeout: int) -> bool:
+        self.calls.append(reason)
+        return True
+
+
+def scheduler(fake: fakeredis.FakeRedis, name: str, enqueue: Counting) -> Scheduler:
+    settings = RefresherSettings(interval=0.2, ttl=2, fetch_timeout=0.1, leader_ttl=0.4)
+    return Scheduler(fake, settings, name, threading.Event(), enqueue=enqueue)
+
+
+def run_for(seconds: float, *schedulers: Scheduler) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for each in schedulers:
+            each.step()
+        time.sleep(0.02)
+
+
+def test_only_the_leader_enqueues_once_per_interval(fake: fakeredis.FakeRedis) -> None:
+    a_calls, b_calls = Counting(), Counting()
+    a, b = scheduler(fake, "a", a_calls), scheduler(fake, "b", b_calls)
+    run_for(1.0, a, b)
+    assert 4 <= len(a_calls.calls) <= 6 and b_calls.calls == []
+    assert fake.hget(Keys().status, "leader") == b"a"
+    assert fake.exists(Keys().heartbeat("a"), Keys().heartbeat("b")) == 2
+
+
+def test_a_standby_takes_over_when_the_leader_stops(fake: fakeredis.FakeRedis) -> None:
+    a_calls, b_calls = Counting(), Counting()
+    a, b = scheduler(fake, "a", a_calls), scheduler(fake, "b", b_calls)
+    run_for(0.3, a, b)
+    a.stop.set()
+    a.done.set()
+    a.run()  # gives the lock up at once and removes its heartbeat
+    assert not fake.exists(KEY) and not fake.exists(Keys().heartbeat("a"))
+    b.step()
+    assert fake.get(KEY) == b"b" and fake.hget(Keys().status, "leader") == b"b"
+    run_for(0.5, b)
+    assert len(b_calls.calls) >= 2
+
+
+@pytest.mark.parametrize("age", [0.05, 1.0])
+def test_a_new_leader_continues_the_cadence_of_the_snapshot(
+    fake: fakeredis.FakeRedis, age: float
+) -> None:
+    fake.hset(Keys().meta, mapping={"generation": 1, "written_at": f"{time.time() - age:.3f}"})
+    calls = Counting()
+    a = scheduler(fake, "a", calls)
+    a.step()
+    assert len(calls.calls) == (1 if age > 0.2 else 0)  # due at once only if a tick was missed
