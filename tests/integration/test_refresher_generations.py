@@ -8,6 +8,7 @@ hold two different values, or columns of a different length than the switch list
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from itertools import count
 
@@ -23,7 +24,8 @@ from tests.unit.test_refresher_fetch import Reply, StubSource
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
 METRICS = ["Latency", "Errors", "Drops"]
-READS = 3000
+READS = 3000  # at least, and over at least GENERATIONS snapshots
+GENERATIONS = 10
 
 
 def table(tick: int) -> bytes:
@@ -58,7 +60,8 @@ def test_every_answer_comes_from_one_generation(
 
     def read() -> None:
         nonlocal answers
-        for _ in range(READS):
+        deadline = time.monotonic() + 30
+        while (answers < READS or len(seen) < GENERATIONS) and time.monotonic() < deadline:
             try:
                 columns = read_columns(client, KEYS, METRICS)
             except NoSnapshot:
@@ -83,5 +86,4 @@ def test_every_answer_comes_from_one_generation(
         client.close()
     print(f"\n{answers} answers over {len(seen)} generations")
     assert mixed == []
-    assert answers >= READS * 0.9
-    assert len(seen) >= 5
+    assert answers >= READS and len(seen) >= GENERATIONS
