@@ -1,14 +1,21 @@
 """Read the snapshot for the API: each call is one MULTI/EXEC, so one whole generation.
 
 Values come back as the bytes the source wrote; switch ids and names as ``str``.
+A plain redis-py client sends the transaction as one packed buffer on a pooled connection and
+hiredis parses every reply: one send, one receive, a fraction of the Python a pipeline runs,
+which matters on the API's answer paths. Other clients (fakeredis, Redis Cluster) send the
+same commands through a redis-py pipeline. The results are identical.
 """
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
+import hiredis
 import redis
 
 from telemetry_common.keys import Keys
@@ -22,9 +29,15 @@ class NoSnapshot(LookupError):
 class UnknownNames(LookupError):
     """The request named switches or metrics that the snapshot does not have."""
 
-    def __init__(self, switches: Sequence[str] = (), metrics: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        switches: Sequence[str] = (),
+        metrics: Sequence[str] = (),
+        info: SnapshotInfo | None = None,
+    ) -> None:
         self.switches = tuple(switches)
         self.metrics = tuple(metrics)
+        self.info = info  # the snapshot the names were looked up in
         parts = [f"unknown switch {s!r}" for s in self.switches]
         parts += [f"unknown metric {m!r}" for m in self.metrics]
         super().__init__(", ".join(parts))
@@ -79,30 +92,108 @@ def _info(meta: list[Any], pttl: int) -> SnapshotInfo:
     )
 
 
-def _pipe(client: redis.Redis, keys: Keys) -> Any:
-    pipe = client.pipeline(transaction=True)
-    pipe.hmget(keys.meta, META_FIELDS)
-    pipe.pttl(keys.meta)
-    return pipe
+Command = tuple[bytes, ...]
+MULTI = b"*1\r\n$5\r\nMULTI\r\n"
+EXEC = b"*1\r\n$4\r\nEXEC\r\n"
+
+
+def _pack(command: Command) -> bytes:
+    return b"*%d\r\n" % len(command) + b"".join([b"$%d\r\n%s\r\n" % (len(a), a) for a in command])
+
+
+@lru_cache(maxsize=16)
+def _info_commands(keys: Keys) -> tuple[list[Command], bytes]:
+    meta = keys.meta.encode()
+    commands = [(b"HMGET", meta, *(f.encode() for f in META_FIELDS)), (b"PTTL", meta)]
+    return commands, MULTI + b"".join(map(_pack, commands))
+
+
+def _receive(sock: socket.socket, count: int) -> Any:
+    """Read MULTI's, the ``count`` commands' and EXEC's replies; return EXEC's.
+
+    A command Redis refused to queue makes EXEC itself an error (EXECABORT), so only EXEC's
+    reply and the results inside it are checked.
+    """
+    reader = hiredis.Reader()
+    replies: list[Any] = []
+    while len(replies) < count + 2:
+        try:
+            data = sock.recv(65536)
+        except TimeoutError:
+            raise redis.TimeoutError("timeout reading from Redis") from None
+        except OSError as exc:
+            raise redis.ConnectionError(f"error reading from Redis: {exc}") from None
+        if not data:
+            raise redis.ConnectionError("Redis closed the connection")
+        reader.feed(data)
+        reply = reader.gets()
+        while reply is not False:
+            replies.append(reply)
+            reply = reader.gets()
+    result = replies[-1]
+    if not isinstance(result, list):
+        raise redis.ResponseError(str(result))
+    for item in result:
+        if type(item) is hiredis.ReplyError:
+            raise redis.ResponseError(str(item))
+    return result
+
+
+def _send(client: redis.Redis, payload: bytes, count: int) -> list[Any]:
+    pool = client.connection_pool
+    conn = pool.get_connection()
+    try:
+        conn.send_packed_command([payload])  # type: ignore[no-untyped-call]
+        assert conn._sock is not None
+        result: list[Any] = _receive(conn._sock, count)
+        return result
+    except BaseException:
+        conn.disconnect()  # type: ignore[no-untyped-call]
+        raise
+    finally:
+        pool.release(conn)
+
+
+def _transaction(client: redis.Redis, keys: Keys, commands: list[Command]) -> list[Any]:
+    """Run the meta commands then ``commands`` in one MULTI/EXEC; return every result."""
+    info_commands, head = _info_commands(keys)
+    if type(client) is redis.Redis:  # not a subclass such as fakeredis's
+        payload = b"".join([head, *map(_pack, commands), EXEC])
+        count = len(info_commands) + len(commands)
+        retry = client.get_retry()
+        if retry is None:
+            return _send(client, payload, count)
+        # As redis-py does: a dead pooled connection (say, after a restart) is retried anew.
+        return retry.call_with_retry(lambda: _send(client, payload, count), lambda _e: None)
+    pipe: Any = client.pipeline(transaction=True)
+    for command in (*info_commands, *commands):
+        pipe.execute_command(*command)
+    return list(pipe.execute())
 
 
 def read_info(client: redis.Redis, keys: Keys) -> SnapshotInfo:
     """Return the current snapshot's description, or raise NoSnapshot."""
-    meta, pttl = _pipe(client, keys).execute()
+    meta, pttl = _transaction(client, keys, [])
     return _info(meta, pttl)
 
 
 def read_metric(client: redis.Redis, keys: Keys, switch: str, metric: str) -> MetricValue:
     """Return one metric of one switch, or raise NoSnapshot or UnknownNames."""
-    pipe = _pipe(client, keys)
-    pipe.hget(keys.switch(switch), metric)
-    pipe.exists(keys.switch(switch))
-    pipe.exists(keys.metric(metric))
-    meta, pttl, value, switch_known, metric_known = pipe.execute()
+    switch_key = keys.switch(switch).encode()
+    metric_name = metric.encode()
+    meta, pttl, value, switch_known, metric_known = _transaction(
+        client,
+        keys,
+        [
+            (b"HGET", switch_key, metric_name),
+            (b"EXISTS", switch_key),
+            (b"EXISTS", keys.metric(metric).encode()),
+        ],
+    )
     info = _info(meta, pttl)
     if value is None:
         raise UnknownNames(
-            [switch] if not switch_known else [], [metric] if not metric_known else []
+            [switch] if not switch_known else [], [metric] if not metric_known else [], info
         )
     return MetricValue(info, switch, metric, value)
 
@@ -112,23 +203,25 @@ def read_columns(client: redis.Redis, keys: Keys, metrics: Sequence[str]) -> Col
 
     A metric's list is never empty in a snapshot, so an empty answer means an unknown name.
     """
-    pipe = _pipe(client, keys)
-    pipe.lrange(keys.switches, 0, -1)
-    for name in metrics:
-        pipe.lrange(keys.metric(name), 0, -1)
-    meta, pttl, switches, *columns = pipe.execute()
+    commands: list[Command] = [(b"LRANGE", keys.switches.encode(), b"0", b"-1")]
+    commands += [(b"LRANGE", keys.metric(name).encode(), b"0", b"-1") for name in metrics]
+    meta, pttl, switches, *columns = _transaction(client, keys, commands)
     info = _info(meta, pttl)
     unknown = [name for name, column in zip(metrics, columns, strict=True) if not column]
     if unknown:
-        raise UnknownNames(metrics=unknown)
+        raise UnknownNames(metrics=unknown, info=info)
     return Columns(info, switches, list(metrics), columns)
 
 
 def read_catalog(client: redis.Redis, keys: Keys) -> Catalog:
     """Return the snapshot's switch ids and metric names, or raise NoSnapshot."""
-    pipe = _pipe(client, keys)
-    pipe.lrange(keys.switches, 0, -1)
-    pipe.lrange(keys.metrics, 0, -1)
-    meta, pttl, switches, metrics = pipe.execute()
+    meta, pttl, switches, metrics = _transaction(
+        client,
+        keys,
+        [
+            (b"LRANGE", keys.switches.encode(), b"0", b"-1"),
+            (b"LRANGE", keys.metrics.encode(), b"0", b"-1"),
+        ],
+    )
     info = _info(meta, pttl)
     return Catalog(info, [s.decode() for s in switches], [m.decode() for m in metrics])

@@ -1,0 +1,45 @@
+"""Switch telemetry API: the latest snapshot in Redis, served as CSV or JSON."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the command line imports this package to build --help: stay light
+    import redis
+    from flask import Flask
+
+    from api_service.config import ApiConfig
+
+
+def create_app(config: ApiConfig | None = None, *, redis: redis.Redis | None = None) -> Flask:
+    """Build the API app; ``config`` defaults to the environment, ``redis`` to its URL."""
+    from flask import Flask
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from api_service.config import ApiConfig
+    from api_service.errors import register_error_handlers
+    from api_service.refresh import RefreshAsker
+    from api_service.state import EXTENSION, ApiState
+    from api_service.views import bp
+    from telemetry_common.keys import Keys
+    from telemetry_common.redis_client import connect
+    from telemetry_common.settings import environ
+
+    if config is None:
+        config = ApiConfig.from_env(environ())
+    if redis is None:
+        redis = connect(
+            config.redis_url, timeout=config.redis_timeout, retries=config.redis_retries
+        )
+    app = Flask(__name__)
+    app.extensions[EXTENSION] = ApiState(
+        config, redis, Keys(config.key_prefix), RefreshAsker(cooldown=config.retry_after)
+    )
+    register_error_handlers(app)
+    app.register_blueprint(bp)
+    hops = config.proxy_hops
+    if hops:  # trust X-Forwarded-For/-Proto/-Host/-Port/-Prefix set by that many proxies
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
+        )
+    return app

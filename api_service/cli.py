@@ -1,0 +1,72 @@
+"""``telemetry api``: serve the telemetry API under the production WSGI server."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+
+from api_service.config import SETTINGS, ApiConfig
+from telemetry_common.settings import ConfigError, environ
+
+HELP = "Serve GetMetric and ListMetrics from the Redis snapshot (CSV or JSON)."
+
+logger = logging.getLogger(__name__)
+
+
+def _dest(option: str) -> str:
+    return option.removeprefix("--").replace("-", "_")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add one option per setting; each overrides its environment variable."""
+    for setting in SETTINGS:
+        parser.add_argument(
+            setting.option,
+            dest=_dest(setting.option),
+            metavar=setting.variable.removeprefix("TELEMETRY_"),
+            default=None,
+            help=f"{setting.help} (env {setting.variable}, default {setting.default})",
+        )
+
+
+def resolve(args: argparse.Namespace, env: dict[str, str]) -> ApiConfig:
+    """Return the config from ``env`` with the given options on top."""
+    given = {}
+    for setting in SETTINGS:
+        value = getattr(args, _dest(setting.option), None)
+        if value is not None:
+            env[setting.variable] = value
+            given[setting.variable] = setting.option
+    try:
+        return ApiConfig.from_env(env)
+    except ConfigError as exc:
+        variable = str(exc).partition("=")[0]
+        if variable in given:
+            raise ConfigError(f"{given[variable]}: {exc}") from None
+        raise
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve the API until SIGTERM or SIGINT; return the exit status."""
+    from api_service.wsgi import FACTORY
+    from telemetry_common.logs import configure_logging
+    from telemetry_common.wsgi_server import serve
+
+    env = dict(environ())
+    config = resolve(args, env)
+    configure_logging(env)
+    os.environ.update(config.to_env())  # each worker rebuilds the config from these
+    logger.info(
+        "telemetry API on http://%s:%d: %d worker(s) x %d thread(s), Redis %s",
+        config.host,
+        config.port,
+        config.workers,
+        config.threads,
+        config.redis_url_for_logs,
+    )
+    serve(
+        FACTORY, config.host, config.port, workers=config.workers, blocking_threads=config.threads
+    )
+    logger.info("telemetry API stopped")
+    return 0

@@ -1,0 +1,95 @@
+"""Pick the answer's format (CSV unless the client asks for JSON) and render bodies in it.
+
+CSV is built from the bytes Redis returned, by joins, without decoding a value; JSON turns each
+value into a number.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+from flask import Request, abort
+
+CSV = "csv"
+JSON = "json"
+CONTENT_TYPES = {CSV: "text/csv; charset=utf-8", JSON: "application/json"}
+TEXT_TYPE = "text/plain; charset=utf-8"
+_OFFERED = ("text/csv", "application/json")
+FORMAT_RULE = "parameter 'format' must be 'csv' or 'json'"
+
+# Bytes that make a CSV cell need quotes.
+_CSV_SPECIAL = re.compile(rb'[",\r\n]')
+
+
+def _from_accept(request: Request) -> str:
+    accept = request.environ.get("HTTP_ACCEPT")
+    if not accept or "json" not in accept:  # the common case, without parsing the header
+        return CSV
+    best = request.accept_mimetypes.best_match(_OFFERED)
+    return JSON if best == "application/json" else CSV
+
+
+def negotiate(request: Request) -> str:
+    """Return the format asked by ``format=`` or else by Accept; abort with 400 on a bad one."""
+    args = request.args
+    if "format" not in args:  # cheaper than get(), which raises inside for a missing key
+        return _from_accept(request)
+    asked = args["format"].lower()
+    if asked not in CONTENT_TYPES:
+        abort(400, description=FORMAT_RULE)
+    return asked
+
+
+def error_format(request: Request) -> str:
+    """Return the format for an error answer; never fails."""
+    asked = (request.args.get("format") or "").lower()
+    return asked if asked in CONTENT_TYPES else _from_accept(request)
+
+
+def csv_cell(text: bytes) -> bytes:
+    """Return ``text`` as one CSV cell, quoted when it holds a comma, quote or line break."""
+    if _CSV_SPECIAL.search(text) is None:
+        return text
+    return b'"' + text.replace(b'"', b'""') + b'"'
+
+
+def csv_table(
+    first: bytes, names: list[str], ids: list[bytes], columns: list[list[bytes]]
+) -> bytes:
+    """Return ``first,<name>,...`` then one row per id: the id, then its value in each column."""
+    if _CSV_SPECIAL.search(b"".join(ids)) is not None:
+        ids = [csv_cell(item) for item in ids]
+    head = b",".join([first, *(name.encode() for name in names)])
+    if not columns:
+        return head + b"\n" + b"\n".join(ids) + b"\n"
+    return head + b"\n" + b"\n".join(map(b",".join, zip(ids, *columns, strict=True))) + b"\n"
+
+
+def number(text: bytes) -> int | float | None:
+    """Return the value's text as a JSON number; None when it is not a finite number."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def json_body(payload: dict[str, Any]) -> bytes:
+    """Return ``payload`` as compact JSON bytes."""
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
+def json_rows(switches: list[bytes], names: list[str], columns: list[list[bytes]]) -> list[Any]:
+    """Return one ``{"switch": id, "values": {name: number}}`` per switch, in row order."""
+    rows = zip(*([number(text) for text in column] for column in columns), strict=True)
+    return [
+        {"switch": switch.decode(), "values": dict(zip(names, values, strict=True))}
+        for switch, values in zip(switches, rows, strict=True)
+    ]

@@ -1,0 +1,142 @@
+"""The HTTP endpoints: the original GetMetric and ListMetrics, discovery, liveness and readiness.
+
+Views validate, read once from Redis and render; every failure is raised and turned into an
+answer by errors.py.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Request, Response, g, request
+
+from api_service.answers import answer
+from api_service.formats import (
+    CONTENT_TYPES,
+    CSV,
+    TEXT_TYPE,
+    csv_cell,
+    csv_table,
+    json_body,
+    json_rows,
+    negotiate,
+    number,
+)
+from api_service.params import metric_name, metric_names, switch_id
+from api_service.state import api_state
+from telemetry_common.reader import read_catalog, read_columns, read_info, read_metric
+
+bp = Blueprint("telemetry", __name__)
+
+
+def _request() -> Request:
+    """Return the request itself: each access through Flask's proxy costs a lookup."""
+    real: Request = request._get_current_object()  # type: ignore[attr-defined]
+    return real
+
+
+@bp.get("/telemetry/GetMetric")
+def get_metric() -> Response:
+    """Return one metric of one switch."""
+    req = _request()
+    fmt = negotiate(req)
+    switch = switch_id(req.args)
+    metric = metric_name(req.args)
+    state = api_state()
+    found = read_metric(state.redis, state.keys, switch, metric)
+
+    def render(age: float) -> bytes:
+        if fmt == CSV:
+            return b"switch,%s\n%s,%s\n" % (metric.encode(), csv_cell(switch.encode()), found.value)
+        return json_body(
+            {
+                "generation": found.info.generation,
+                "age": round(age, 3),
+                "switch": switch,
+                "metric": metric,
+                "value": number(found.value),
+            }
+        )
+
+    return answer(req, found.info, fmt, f"GetMetric\0{switch}\0{metric}", render)
+
+
+@bp.get("/telemetry/ListMetrics")
+def list_metrics() -> Response:
+    """Return the asked metrics, in the asked order, for every switch in row order."""
+    req = _request()
+    fmt = negotiate(req)
+    names = metric_names(req.args)
+    g.asked_metrics = len(names)  # errors.py refuses more names than the snapshot has
+    state = api_state()
+    found = read_columns(state.redis, state.keys, names)
+
+    def render(age: float) -> bytes:
+        if fmt == CSV:
+            return csv_table(b"switch", names, found.switches, found.columns)
+        return json_body(
+            {
+                "generation": found.info.generation,
+                "age": round(age, 3),
+                "metrics": names,
+                "switches": json_rows(found.switches, names, found.columns),
+            }
+        )
+
+    return answer(req, found.info, fmt, "ListMetrics\0" + ",".join(names), render)
+
+
+def _catalog(kind: str, plural: str) -> Response:
+    fmt = negotiate(request)
+    state = api_state()
+    catalog = read_catalog(state.redis, state.keys)
+    items = catalog.switches if kind == "switch" else catalog.metrics
+
+    def render(age: float) -> bytes:
+        if fmt == CSV:
+            return csv_table(kind.encode(), [], [item.encode() for item in items], [])
+        return json_body(
+            {"generation": catalog.info.generation, "age": round(age, 3), plural: items}
+        )
+
+    return answer(request, catalog.info, fmt, plural, render)
+
+
+@bp.get("/telemetry/switches")
+def switches() -> Response:
+    """Return the known switch ids in row order."""
+    return _catalog("switch", "switches")
+
+
+@bp.get("/telemetry/metrics")
+def metrics() -> Response:
+    """Return the known metric names in column order."""
+    return _catalog("metric", "metrics")
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """Return 200 while the process is alive."""
+    if negotiate(request) == CSV:
+        return Response(b"ok\n", content_type=TEXT_TYPE)
+    return Response(json_body({"status": "ok"}), content_type=CONTENT_TYPES["json"])
+
+
+@bp.get("/readyz")
+def readyz() -> Response:
+    """Return 200 when Redis answers and holds a fresh snapshot (errors.py answers 503)."""
+    fmt = negotiate(request)
+    state = api_state()
+    info = read_info(state.redis, state.keys)
+    age = round(info.age(), 3)
+    headers = {"Cache-Control": "no-store"}
+    if fmt == CSV:
+        text = f"ready: generation {info.generation}, age {age} s, expires in {info.expires_in} s\n"
+        return Response(text.encode(), headers=headers, content_type=TEXT_TYPE)
+    body = json_body(
+        {
+            "status": "ready",
+            "generation": info.generation,
+            "age": age,
+            "expires_in": info.expires_in,
+        }
+    )
+    return Response(body, headers=headers, content_type=CONTENT_TYPES["json"])

@@ -1,0 +1,161 @@
+"""`telemetry api` (2 workers) over a real generator, refresher and Redis: answers and outages."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+import redis
+import requests
+
+from refresher_worker.parser import parse_counters
+from telemetry_common.keys import Keys
+from telemetry_common.writer import write_snapshot
+from telemetry_stack.redis_server import RedisServer
+from tests.helpers import Service, free_port, wait_for
+
+pytestmark = pytest.mark.integration
+
+PREFIX = "itest"
+KEYS = Keys(PREFIX)
+
+
+class Stack:
+    """The three services on one private Redis."""
+
+    def __init__(self, server: RedisServer) -> None:
+        self.generator_url = f"http://127.0.0.1:{free_port()}"
+        self.api_url = f"http://127.0.0.1:{free_port()}"
+        common = {"TELEMETRY_REDIS_URL": server.url, "TELEMETRY_KEY_PREFIX": PREFIX}
+        self.services = [
+            Service(
+                ["generator", "--bind", self.generator_url.removeprefix("http://")],
+                env={"TELEMETRY_SWITCHES": "40", "TELEMETRY_TICK_INTERVAL": "0.5"},
+            ),
+            Service(
+                ["refresher"],
+                env={
+                    **common,
+                    "TELEMETRY_SOURCE_URL": f"{self.generator_url}/counters",
+                    "TELEMETRY_REFRESH_INTERVAL": "1",
+                    "TELEMETRY_TTL": "4",
+                },
+            ),
+            Service(
+                ["api", "--bind", self.api_url.removeprefix("http://"), "--workers", "2"],
+                env=common,
+            ),
+        ]
+
+    def get(self, path: str, **kwargs: object) -> requests.Response:
+        return requests.get(self.api_url + path, timeout=5, **kwargs)  # type: ignore[arg-type]
+
+    def stop(self) -> None:
+        for service in reversed(self.services):
+            service.stop()
+
+
+@pytest.fixture
+def stack(private_redis: RedisServer) -> Iterator[Stack]:
+    started = Stack(private_redis)
+    try:
+        started.services[0].wait_http(f"{started.generator_url}/healthz")
+        started.services[2].wait_http(f"{started.api_url}/readyz", timeout=30)
+        yield started
+    finally:
+        started.stop()
+
+
+def same_generation(
+    client: redis.Redis, response: requests.Response, *commands: tuple
+) -> list | None:  # type: ignore[type-arg]
+    """Return the results of ``commands`` if Redis still holds the answer's generation."""
+    pipe = client.pipeline(transaction=True)
+    pipe.hget(KEYS.meta, "generation")
+    for name, *args in commands:
+        getattr(pipe, name)(*args)
+    generation, *results = pipe.execute()
+    if generation is None or int(generation) != int(response.headers["X-Telemetry-Generation"]):
+        return None
+    return results
+
+
+def test_answers_equal_redis_for_the_generation_they_name(
+    stack: Stack, private_redis: RedisServer
+) -> None:
+    client = redis.Redis.from_url(private_redis.url)
+
+    def get_metric_matches() -> bool:
+        answer = stack.get("/telemetry/GetMetric?switch=7&metric=Latency")
+        assert answer.status_code == 200
+        found = same_generation(client, answer, ("hget", KEYS.switch("7"), "Latency"))
+        if found is None:
+            return False  # a refresh fell in between: ask again
+        assert answer.text == f"switch,Latency\n7,{found[0].decode()}\n"
+        return True
+
+    def list_metrics_match() -> bool:
+        answer = stack.get("/telemetry/ListMetrics?metrics=CpuUsage,Latency,CpuUsage")
+        assert answer.status_code == 200
+        found = same_generation(
+            client,
+            answer,
+            ("lrange", KEYS.switches, 0, -1),
+            ("lrange", KEYS.metric("CpuUsage"), 0, -1),
+            ("lrange", KEYS.metric("Latency"), 0, -1),
+        )
+        if found is None:
+            return False
+        rows = [b",".join(row).decode() for row in zip(*found, strict=True)]
+        assert answer.text == "\n".join(["switch,CpuUsage,Latency", *rows]) + "\n"
+        assert len(rows) == 40
+        return True
+
+    wait_for(get_metric_matches, timeout=10, message="GetMetric equal to Redis")
+    wait_for(list_metrics_match, timeout=10, message="ListMetrics equal to Redis")
+    body = stack.get("/telemetry/GetMetric?switch=7&metric=Latency&format=json").json()
+    assert body["switch"] == "7" and isinstance(body["value"], int | float)
+    assert stack.get("/telemetry/metrics").text.splitlines()[0] == "metric"
+
+
+def test_redis_outage_is_a_fast_503_and_heals_without_a_restart(
+    stack: Stack, private_redis: RedisServer
+) -> None:
+    paths = [
+        "/telemetry/GetMetric?switch=1&metric=CpuUsage",
+        "/telemetry/ListMetrics?metrics=Latency",
+        "/readyz",
+    ]
+    private_redis.stop()
+    statuses = []
+    for path in paths * 3:
+        started = time.monotonic()
+        answer = stack.get(path)
+        assert time.monotonic() - started < 1.0, path
+        statuses.append(answer.status_code)
+        assert answer.headers["Retry-After"]
+    assert set(statuses) == {503}
+    assert stack.get("/healthz").status_code == 200
+
+    private_redis.start()
+    restarted = time.monotonic()
+    # Redis came back empty (it persists nothing): put a snapshot back at once, as a persistent
+    # Redis would, so that the bound below measures the API's reconnection, not the refresher's.
+    table = parse_counters(requests.get(f"{stack.generator_url}/counters", timeout=5).content)
+    write_snapshot(redis.Redis.from_url(private_redis.url), KEYS, table, ttl=4)
+
+    def healed() -> bool:
+        return all(stack.get(path).status_code == 200 for path in paths)
+
+    wait_for(
+        healed, timeout=2.0 - (time.monotonic() - restarted), message="200 after Redis restart"
+    )
+    assert time.monotonic() - restarted < 2.0
+    first = int(stack.get(paths[0]).headers["X-Telemetry-Generation"])
+
+    def refresher_is_back() -> bool:
+        return int(stack.get(paths[0]).headers["X-Telemetry-Generation"]) > first
+
+    wait_for(refresher_is_back, timeout=15, interval=0.2, message="the refresher's next snapshot")
+    assert "Traceback" not in stack.services[2].output()
