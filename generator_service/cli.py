@@ -7,44 +7,22 @@ import logging
 import os
 
 from generator_service.config import SEED, SETTINGS, GeneratorConfig
-from telemetry_common.settings import ConfigError, environ
+from telemetry_common.options import add_setting_options, resolve_settings
+from telemetry_common.settings import environ
 
 HELP = "Simulate switches and serve their metrics as CSV at /counters (and /healthz)."
 
 logger = logging.getLogger(__name__)
 
 
-def _dest(option: str) -> str:
-    return option.removeprefix("--").replace("-", "_")
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add one option per setting; each overrides its environment variable."""
-    for setting in SETTINGS:
-        parser.add_argument(
-            setting.option,
-            dest=_dest(setting.option),
-            metavar=setting.variable.removeprefix("TELEMETRY_"),
-            default=None,
-            help=f"{setting.help} (env {setting.variable}, default {setting.default})",
-        )
+    add_setting_options(parser, SETTINGS)
 
 
 def resolve(args: argparse.Namespace, env: dict[str, str]) -> GeneratorConfig:
-    """Return the config from ``env`` with the given options on top."""
-    given = {}
-    for setting in SETTINGS:
-        value = getattr(args, _dest(setting.option), None)
-        if value is not None:
-            env[setting.variable] = value
-            given[setting.variable] = setting.option
-    try:
-        return GeneratorConfig.from_env(env)
-    except ConfigError as exc:
-        variable = str(exc).partition("=")[0]
-        if variable in given:
-            raise ConfigError(f"{given[variable]}: {exc}") from None
-        raise
+    """Return the settings from ``env`` with the given options on top."""
+    return resolve_settings(args, env, SETTINGS, GeneratorConfig.from_env)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from telemetry_common.options import Setting
 from telemetry_common.settings import (
     PREFIX,
     env_bind,
@@ -21,16 +22,6 @@ SEED = PREFIX + "SEED"
 
 DEFAULT_BIND = "127.0.0.1:9001"
 MAX_SWITCHES = 1_000_000
-
-
-@dataclass(frozen=True)
-class Setting:
-    """One setting as the command line shows it: option, variable, default and meaning."""
-
-    option: str
-    variable: str
-    default: str
-    help: str
 
 
 SETTINGS: tuple[Setting, ...] = (

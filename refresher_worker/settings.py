@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from telemetry_common.keys import DEFAULT_PREFIX
+from telemetry_common.options import Setting
 from telemetry_common.settings import (
     DEFAULT_REDIS_URL,
     PREFIX,
@@ -27,16 +28,6 @@ LEADER_TTL = PREFIX + "LEADER_TTL"
 
 DEFAULT_SOURCE_URL = "http://127.0.0.1:9001/counters"
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Setting:
-    """One setting as the command line shows it: option, variable, default and meaning."""
-
-    option: str
-    variable: str
-    default: str
-    help: str
 
 
 SETTINGS: tuple[Setting, ...] = (
