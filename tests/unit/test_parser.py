@@ -116,3 +116,24 @@ def test_quoted_csv_follows_the_same_rules(body: bytes, message: str) -> None:
 
 def test_a_quoted_body_with_an_empty_first_line_is_refused() -> None:
     assert error_of(b'\n"x",1\n').startswith("line 1: first header column must be 'switch'")
+
+
+def test_a_nul_byte_is_refused_with_its_line() -> None:
+    assert error_of(b"switch,Latency\n1,0.5\n2,1\x00\n") == "line 3: NUL byte"
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        (b"+5", True), (b"5.", True), (b".5", True), (b"-0.25", True), (b"1e3", True),
+        (b"2.5E-3", True), (b"1e999", False), (b"e5", False), (b"1e", False), (b"-", False),
+        (b".", False), (b"1.2.3", False), (b"1-2", False), (b"--1", False), (b"1_000", False),
+        (b"0x10", False), (b"nan", False), (b"inf", False), (b"1" * 65, False),
+    ],
+)  # fmt: skip
+def test_number_rules_agree_with_float(value: bytes, accepted: bool) -> None:
+    body = b"switch,A,B\n1,1," + value + b"\n2,3,4\n"
+    if accepted:
+        assert parse_counters(body).value(0, 1) == value
+    else:
+        assert error_of(body).startswith("line 2: B value ")
