@@ -87,7 +87,7 @@ def run_load(settings: BenchSettings, catalog: Catalog, progress: Progress) -> T
 
 
 def _ready(pipes: list[Connection[Any, Any]], timeout: float) -> list[Connection[Any, Any]]:
-    return [cast(Connection[Any, Any], pipe) for pipe in wait(pipes, timeout)]
+    return [cast("Connection[Any, Any]", pipe) for pipe in wait(pipes, timeout)]
 
 
 def _start(pipes: list[Connection[Any, Any]]) -> None:
