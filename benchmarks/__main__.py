@@ -64,7 +64,7 @@ def collect(args: argparse.Namespace) -> tuple[list[Row], list[str]]:
         section("API vs twins", lambda: suite_api.twin_rows(bases, *load, not args.quick))
         section("API vs cache, scaling", lambda: suite_api.cache_and_scaling_rows(bases, *load))
         section("load generator", lambda: suite_loadgen.engine_rows(bases["api2"], *load))
-    section("load generator ceiling", lambda: suite_loadgen.ceiling_rows(args.seconds, 32))
+    section("load generator ceiling", lambda: suite_loadgen.ceiling_rows(*load))
     return rows, failures
 
 

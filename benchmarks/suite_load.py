@@ -97,11 +97,15 @@ def stop(processes: list[subprocess.Popen[bytes]]) -> None:
 
 
 def interleave(urls: list[str], rounds: int, seconds: int, connections: int) -> Runs:
-    """Run wrk on each URL in turn, ``rounds`` times, reversing the order every other round."""
+    """Run wrk on each URL in turn, ``rounds`` times, reversing the order every other round.
+
+    Each server is warmed up first by one short run on one of its URLs.
+    """
     if not shutil.which("wrk"):
         raise NoWrk("wrk is not on PATH (Debian: apt install wrk)")
     runs: Runs = {url: [] for url in urls}
-    for url in urls:
+    servers = {url.split("/", 3)[2]: url for url in reversed(urls)}  # one URL per server
+    for url in servers.values():
         try:
             wrk(url, 1, connections)  # warm up: workers, connections, caches
         except LoadError as exc:

@@ -14,26 +14,41 @@ SECTION = "load generator"
 
 def _rps_cpu(report: dict[str, Any]) -> tuple[float, float, float, float]:
     lat, gen = report["latency_ms"], report["load_generator"]
-    return report["rps"], lat["p50"], lat["p99"], gen["cpu_us_per_request"]
+    return report["rps"], lat["p50"], lat["p99"], gen["cpu_us_per_request"] or 0.0
 
 
-def ceiling_rows(seconds: int, connections: int) -> list[Row]:
-    """Return what ``telemetry bench --stub`` reaches, and its CPU per request."""
-    report = telemetry_bench(
-        ["--stub", f"--duration={seconds}", "--warmup=0.5", f"--concurrency={connections}"]
-    )
-    rps, p50, p99, cpu_us = _rps_cpu(report)
-    return [
+def ceiling_rows(rounds: int, seconds: int, connections: int) -> list[Row]:
+    """Return what ``telemetry bench --stub`` reaches with each engine, interleaved."""
+    args = ["--stub", f"--duration={seconds}", "--warmup=0.5", f"--concurrency={connections}"]
+    engines = ["python", "wrk"] if shutil.which("wrk") else ["python"]
+    runs: dict[str, list[tuple[float, float, float, float]]] = {e: [] for e in engines}
+    for number in range(rounds):
+        for engine in engines if number % 2 == 0 else engines[::-1]:
+            runs[engine].append(_rps_cpu(telemetry_bench([*args, f"--engine={engine}"])))
+    rps, p50, p99, cpu_us = (statistics.median(run[i] for run in runs["python"]) for i in range(4))
+    rows = []
+    ratio = spread = None
+    if "wrk" in runs:
+        wrk_rps, wrk_p50, wrk_p99 = (statistics.median(r[i] for r in runs["wrk"]) for i in range(3))
+        rows.append(
+            Row(SECTION, "telemetry bench --stub --engine wrk", wrk_rps, "req/s", wrk_p50, wrk_p99)
+        )
+        ratio, spread = ratios([r[0] for r in runs["python"]], [r[0] for r in runs["wrk"]])
+    rows.append(
         Row(
             SECTION,
-            "telemetry bench --stub (default mix, checked)",
+            "telemetry bench --stub (python engine, answers checked)",
             rps,
             "req/s",
             p50,
             p99,
-            against=f"{cpu_us:.0f} us CPU per request: one core drives {1e6 / cpu_us:,.0f} req/s",
+            ratio,
+            spread,
+            ("wrk engine; " if ratio else "")
+            + f"{cpu_us:.0f} us CPU/request: one core drives {1e6 / cpu_us:,.0f} req/s",
         )
-    ]
+    )
+    return rows
 
 
 def engine_rows(base: str, rounds: int, seconds: int, connections: int) -> list[Row]:

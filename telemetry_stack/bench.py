@@ -55,6 +55,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     for option, metavar, default, text in OPTIONS:
         parser.add_argument(option, metavar=metavar, default=default, help=text)
+    parser.add_argument(
+        "--engine",
+        choices=("python", "wrk"),
+        default="python",
+        help="python (default: checks every answer) or wrk (pure throughput, needs wrk on PATH)",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
     parser.add_argument("--quiet", action="store_true", help="no progress line on stderr")
     parser.add_argument(
@@ -101,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
     from telemetry_stack.bench_report import build, render, to_json
     from telemetry_stack.bench_runner import run_load
     from telemetry_stack.bench_stub import start_stub
+    from telemetry_stack.bench_wrk import run_wrk
 
     configure_logging({"TELEMETRY_LOG_LEVEL": "WARNING", **environ()})
     stub = None
@@ -113,15 +120,19 @@ def run(args: argparse.Namespace) -> int:
         except Unreachable as exc:
             logger.error("%s", exc)
             return EXIT_UNREACHABLE
-        progress = ProgressLine(settings.duration, settings.warmup)
-        tally = run_load(settings, catalog, (lambda *_: None) if args.quiet else progress)
-        if not args.quiet:
-            progress.end()
+        latency = None
+        if args.engine == "wrk":
+            tally, latency = run_wrk(settings, catalog)
+        else:
+            progress = ProgressLine(settings.duration, settings.warmup)
+            tally = run_load(settings, catalog, (lambda *_: None) if args.quiet else progress)
+            if not args.quiet:
+                progress.end()
     finally:
         if stub is not None:
             stub.terminate()
             stub.join(5)
-    report = build(settings, catalog, tally)
+    report = build(settings, catalog, tally, latency)
     print(to_json(report) if args.json else render(report), flush=True)
     failed = [item["verdict"] for item in report["thresholds"] if not item["passed"]]
     for verdict in failed:

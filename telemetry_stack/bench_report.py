@@ -35,25 +35,35 @@ class Verdict:
         return f"{self.name} {shown} {sign} limit {self.limit * self.scale:g}{self.unit}"
 
 
-def verdicts(settings: BenchSettings, tally: Tally) -> list[Verdict]:
+Latency = dict[str, float | None]  # min, p50, p90, p99, max in ms
+
+
+def verdicts(
+    settings: BenchSettings, tally: Tally, latency: Latency | None = None
+) -> list[Verdict]:
     """Return the verdict of each threshold that was set."""
     found = []
     if settings.max_error_rate is not None:
         rate = error_rate(tally) if tally.requests else None
         found.append(Verdict("error rate", rate, settings.max_error_rate, " %", 100.0))
     if settings.max_p99_ms is not None:
-        p99 = latency_ms(tally.latency_us)["p99"]
+        p99 = (latency or latency_ms(tally.latency_us))["p99"]
         found.append(Verdict("p99 latency", p99, settings.max_p99_ms, " ms"))
     return found
 
 
-def build(settings: BenchSettings, catalog: Catalog, tally: Tally) -> dict[str, Any]:
-    """Return the whole report as one JSON-ready object."""
+def build(
+    settings: BenchSettings, catalog: Catalog, tally: Tally, wrk_latency: Latency | None = None
+) -> dict[str, Any]:
+    """Return the whole report as one JSON-ready object (``wrk_latency``: from the wrk engine)."""
     requests, wall = tally.requests, tally.wall_s
-    busy = tally.cpu_s / (wall * settings.processes) if wall > 0 else None
-    cpu_per_request = tally.cpu_s / requests if requests else None
-    checks = verdicts(settings, tally)
+    busy = tally.cpu_s / (wall * settings.processes) if wall > 0 and tally.cpu_s else None
+    cpu_per_request = tally.cpu_s / requests if requests and tally.cpu_s else None
+    latency = wrk_latency or latency_ms(tally.latency_us)
+    checks = verdicts(settings, tally, latency)
     return {
+        "engine": "python" if wrk_latency is None else "wrk",
+        "answers_checked": wrk_latency is None,
         "url": settings.url,
         "concurrency": settings.concurrency,
         "processes": settings.processes,
@@ -68,7 +78,7 @@ def build(settings: BenchSettings, catalog: Catalog, tally: Tally) -> dict[str, 
         },
         "requests": requests,
         "rps": round(requests / wall, 1) if wall > 0 else 0.0,
-        "latency_ms": latency_ms(tally.latency_us),
+        "latency_ms": latency,
         "statuses": {str(code): n for code, n in sorted(tally.statuses.items())},
         "errors": {kind: tally.errors.get(kind, 0) for kind in ERROR_KINDS},
         "error_rate": error_rate(tally),
@@ -108,9 +118,12 @@ def render(report: dict[str, Any]) -> str:
     cat = report["catalog"]
     source = "discovered" if cat["discovered"] else "given or placeholders"
     mix = " ".join(f"{kind}={weight:g}" for kind, weight in report["mix"].items())
+    workers = (
+        "process(es)" if report["engine"] == "python" else "wrk thread(s), answers not checked"
+    )
     lines = [
         f"telemetry bench {report['url']}: {report['concurrency']} connections over "
-        f"{report['processes']} process(es), {report['warmup_s']:g} s warm-up",
+        f"{report['processes']} {workers}, {report['warmup_s']:g} s warm-up",
         f"mix {mix}, {report['list_size']} metric(s) per ListMetrics; "
         f"{cat['switches']:,} switches and {cat['metrics']} metrics ({source})",
         "",
@@ -124,9 +137,8 @@ def render(report: dict[str, Any]) -> str:
         lines.append(f"    bad answer: {sample}")
     if report["max_age_s"] is not None:
         span = report["generations"]
-        lines.append(
-            f"  data age     at most {report['max_age_s']:.3f} s (generations {span[0]}-{span[1]})"
-        )
+        seen = f" (generations {span[0]}-{span[1]})" if span else ""
+        lines.append(f"  data age     at most {report['max_age_s']:.3f} s{seen}")
     if gen["cpu_us_per_request"]:
         lines.append(
             f"  load gen.    {gen['busy']:.0%} busy, {gen['cpu_us_per_request']:.0f} us CPU per "

@@ -13,12 +13,12 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Any, cast
-from urllib.parse import urlsplit
 
 from telemetry_stack.bench_answers import Catalog
 from telemetry_stack.bench_options import BenchSettings
+from telemetry_stack.bench_plan import plans
 from telemetry_stack.bench_stats import Tally
-from telemetry_stack.bench_worker import Plan, work
+from telemetry_stack.bench_worker import work
 
 logger = logging.getLogger(__name__)
 
@@ -27,41 +27,6 @@ GRACE = 10.0  # seconds past the planned end before stragglers are killed
 
 # Called once a second with (seconds since go, measuring, requests, failed).
 Progress = Callable[[float, bool, int, int], None]
-
-
-def shares(total: int, parts: int) -> list[int]:
-    """Split ``total`` into ``parts`` whole shares that differ by at most one."""
-    base, extra = divmod(total, parts)
-    return [base + (1 if index < extra else 0) for index in range(parts)]
-
-
-def plans(settings: BenchSettings, catalog: Catalog) -> list[Plan]:
-    """Return one plan per worker process."""
-    parts = urlsplit(settings.url)
-    tls = parts.scheme == "https"
-    connections = shares(settings.concurrency, settings.processes)
-    quotas: list[int | None] = [None] * settings.processes
-    if settings.requests is not None:
-        quotas = [settings.requests * n // settings.concurrency for n in connections]
-        quotas[0] = (quotas[0] or 0) + settings.requests - sum(q or 0 for q in quotas)
-    return [
-        Plan(
-            host=parts.hostname or "127.0.0.1",
-            port=parts.port or (443 if tls else 80),
-            tls=tls,
-            base=parts.path.rstrip("/"),
-            connections=connections[index],
-            warmup=settings.warmup,
-            duration=settings.duration,
-            quota=quotas[index],
-            timeout=settings.timeout,
-            catalog=catalog,
-            weights=dict(settings.mix),
-            list_size=settings.list_size,
-            seed=None if settings.seed is None else settings.seed + index,
-        )
-        for index in range(settings.processes)
-    ]
 
 
 def run_load(settings: BenchSettings, catalog: Catalog, progress: Progress) -> Tally:

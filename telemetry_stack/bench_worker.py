@@ -11,36 +11,17 @@ import math
 import signal
 import ssl
 import time
-from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
-from telemetry_stack.bench_answers import Catalog, Requests
+from telemetry_stack.bench_answers import Requests
 from telemetry_stack.bench_checks import check
 from telemetry_stack.bench_client import Client
 from telemetry_stack.bench_http import Answer
+from telemetry_stack.bench_plan import Plan
 from telemetry_stack.bench_stats import CONNECTION, TIMEOUT, Tally
 
 RECONNECT_DELAY = 0.1  # seconds before a failed connection is tried again
 SWEEP = 0.05  # seconds between two looks at timeouts, the clock and the parent
-
-
-@dataclass(frozen=True)
-class Plan:
-    """One worker's share of the run."""
-
-    host: str
-    port: int
-    tls: bool
-    base: str  # base path of the API, "" at the root
-    connections: int
-    warmup: float
-    duration: float | None
-    quota: int | None  # measured requests to send, None: until the duration ends
-    timeout: float
-    catalog: Catalog
-    weights: dict[str, float]
-    list_size: int
-    seed: int | None
 
 
 class Worker:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -109,6 +110,15 @@ def test_the_stub_measures_the_generator_itself() -> None:
     assert status == 0, stderr
     assert_counts_add_up(report)
     assert report["errors"]["bad_answer"] == 0 and report["load_generator"]["cpu_us_per_request"]
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not on PATH")
+def test_the_wrk_engine_reports_the_same_way() -> None:
+    status, report, stderr = bench("--stub", "--engine", "wrk", "--duration", "1", "--warmup", "0")
+    assert status == 0, stderr
+    assert (report["engine"], report["answers_checked"]) == ("wrk", False)
+    assert_counts_add_up(report)
+    assert report["statuses"] == {"200": report["requests"]} and report["max_age_s"] == 0.5
 
 
 def test_nothing_listening_exits_3() -> None:

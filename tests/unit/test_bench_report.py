@@ -6,8 +6,8 @@ import json
 
 from telemetry_stack.bench_answers import Catalog
 from telemetry_stack.bench_options import BenchSettings
+from telemetry_stack.bench_plan import plans, shares
 from telemetry_stack.bench_report import build, render, to_json, verdicts
-from telemetry_stack.bench_runner import plans, shares
 from telemetry_stack.bench_stats import CONNECTION, Tally
 
 CATALOG = Catalog(["1", "2"], ["Latency"], discovered=True)
