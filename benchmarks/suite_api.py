@@ -9,7 +9,7 @@ import subprocess
 from collections.abc import Iterator
 
 from benchmarks import api_bench
-from benchmarks.suite_load import child_env, interleave, row, serve_factory, start, stop
+from benchmarks.suite_load import child_env, interleave, launch, row, serve_factory, stop, wait_ok
 from benchmarks.suite_table import Row
 from telemetry_stack.redis_server import RedisServer, free_port
 
@@ -31,22 +31,22 @@ def api_servers(threads: int = 4) -> Iterator[dict[str, str]]:
         }
     )
     servers: list[subprocess.Popen[bytes]] = []
-    bases: dict[str, str] = {}
     try:
         api_bench.write_snapshot_of(redis_server.url)
-        port = free_port()
-        servers.append(api_bench.start_server("granian", port, env))
-        bases["twins"] = f"http://127.0.0.1:{port}"
-        port = free_port()
-        command = serve_factory("benchmarks.suite_cache:cache_app", port, 1, env)
-        servers.append(start(command, env, f"http://127.0.0.1:{port}/readyz"))
-        bases["cache"] = f"http://127.0.0.1:{port}"
+        ports = {name: free_port() for name in ("twins", "cache", *(f"api{n}" for n in WORKERS))}
+        bases = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+        launched = {
+            "cache": serve_factory("benchmarks.suite_cache:cache_app", ports["cache"], 1, env)
+        }
+        api = ["-m", "telemetry_stack", "api"]
         for workers in WORKERS:
-            port = free_port()
-            api = ["-m", "telemetry_stack", "api", f"--bind=127.0.0.1:{port}"]
-            api.append(f"--workers={workers}")
-            servers.append(start(api, env, f"http://127.0.0.1:{port}/readyz"))
-            bases[f"api{workers}"] = f"http://127.0.0.1:{port}"
+            bind = f"--bind=127.0.0.1:{ports[f'api{workers}']}"
+            launched[f"api{workers}"] = [*api, bind, f"--workers={workers}"]
+        waiting = {name: launch(command, env) for name, command in launched.items()}
+        servers.extend(waiting.values())  # all start at once; the twins' server meanwhile
+        servers.append(api_bench.start_server("granian", ports["twins"], env))
+        for name, process in waiting.items():
+            wait_ok(f"{bases[name]}/readyz", process)
         yield bases
     finally:
         stop(servers)
@@ -113,6 +113,6 @@ def cache_and_scaling_rows(
     ]
     for workers in WORKERS:
         base = None if workers == 1 else get["api1"]
-        label = f"GetMetric, {workers} worker(s)"
+        label = f"GetMetric, {workers} worker" + ("s" if workers > 1 else "")
         rows.append(row("API scaling", label, runs, get[f"api{workers}"], base, "1 worker"))
     return rows

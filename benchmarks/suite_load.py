@@ -65,11 +65,16 @@ def wait_ok(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -
     raise RuntimeError(f"{url} did not answer within {timeout:g} s")
 
 
-def start(command: list[str], env: dict[str, str], ready_url: str) -> subprocess.Popen[bytes]:
-    """Start a server with ``python <command>`` and wait until ``ready_url`` answers."""
-    process = subprocess.Popen(
+def launch(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """Start a server with ``python <command>``, without waiting for it."""
+    return subprocess.Popen(
         [sys.executable, *command], env=env, stdout=subprocess.DEVNULL, cwd=ROOT
     )
+
+
+def start(command: list[str], env: dict[str, str], ready_url: str) -> subprocess.Popen[bytes]:
+    """Start a server with ``python <command>`` and wait until ``ready_url`` answers."""
+    process = launch(command, env)
     wait_ok(ready_url, process)
     return process
 

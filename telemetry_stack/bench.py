@@ -72,21 +72,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 class ProgressLine:
-    """Print one progress line per second on stderr."""
+    """Print one progress line per second on stderr (in place on a terminal)."""
 
-    def __init__(self, settings_duration: float | None, warmup: float) -> None:
-        self.duration, self.warmup = settings_duration, warmup
+    def __init__(self, duration: float | None, warmup: float) -> None:
+        self.planned = f"/{warmup + duration:.0f}" if duration is not None else ""
         self.last = (0.0, 0)
         self.tty = sys.stderr.isatty()
 
-    def __call__(self, elapsed: float, measuring: bool, requests: int, failed: int) -> None:
-        """Show the rate of the last second and the counts so far."""
+    def __call__(
+        self, elapsed: float, measuring: bool, sent: int, requests: int, failed: int
+    ) -> None:
+        """Show the rate of the last second and the measured counts so far."""
         then, before = self.last
-        rate = (requests - before) / (elapsed - then) if elapsed > then and measuring else 0.0
-        self.last = (elapsed, requests) if measuring else (elapsed, 0)
+        rate = (sent - before) / (elapsed - then) if elapsed > then else 0.0
+        self.last = (elapsed, sent)
         phase = "measuring" if measuring else "warming up"
         line = (
-            f"bench {elapsed:5.0f} s  {phase}  {rate:9,.0f} req/s  "
+            f"bench {elapsed:3.0f}{self.planned} s  {phase}  {rate:8,.0f} req/s  "
             f"{requests:,} requests  {failed:,} errors"
         )
         sys.stderr.write(f"\r{line}\x1b[K" if self.tty else line + "\n")

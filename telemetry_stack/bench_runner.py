@@ -25,8 +25,9 @@ logger = logging.getLogger(__name__)
 START_TIMEOUT = 60.0  # seconds for the workers to start
 GRACE = 10.0  # seconds past the planned end before stragglers are killed
 
-# Called once a second with (seconds since go, measuring, requests, failed).
-Progress = Callable[[float, bool, int, int], None]
+# Called once a second with (seconds since go, measuring, all requests sent so far including
+# the warm-up's, measured requests, measured failures).
+Progress = Callable[[float, bool, int, int, int], None]
 
 
 def run_load(settings: BenchSettings, catalog: Catalog, progress: Progress) -> Tally:
@@ -77,7 +78,7 @@ def _drive(
     _start(list(pipes))
     began = time.monotonic()
     planned = settings.warmup + (settings.duration or 24 * 3600.0) + settings.timeout + GRACE
-    latest: dict[Connection[Any, Any], tuple[bool, int, int]] = {}
+    latest: dict[Connection[Any, Any], tuple[bool, int, int, int]] = {}
     total, running = Tally(), set(pipes)
     while running:
         try:
@@ -97,9 +98,9 @@ def _drive(
             if message[0] == "tick":
                 latest[pipe] = message[1:]
                 if len(latest) == len(running):
-                    done = [sum(v[i] for v in latest.values()) for i in (1, 2)]
+                    sent, measured, failed = (sum(v[i] for v in latest.values()) for i in (1, 2, 3))
                     measuring = all(v[0] for v in latest.values())
-                    progress(time.monotonic() - began, measuring, done[0], done[1])
+                    progress(time.monotonic() - began, measuring, sent, measured, failed)
                     latest.clear()
             elif message[0] == "done":
                 total.merge(message[1])

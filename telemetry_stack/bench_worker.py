@@ -39,6 +39,7 @@ class Worker:
         self.issued = 0
         self.measure_at = self.stop_at = math.inf
         self.cpu_at = 0.0
+        self.last_at = 0.0  # when the last answer arrived
         self.ssl = ssl.create_default_context() if plan.tls else None
 
     def ready(self, client: Client) -> None:
@@ -58,7 +59,8 @@ class Worker:
 
     def answered(self, client: Client, answer: Answer) -> None:
         """Count an answer, check a 200's content, then send the next request."""
-        seconds = time.perf_counter() - client.sent_at
+        self.last_at = time.perf_counter()
+        seconds = self.last_at - client.sent_at
         asked, client.asked = client.asked, None
         client.served += 1
         tally = client.tally or self.warm
@@ -139,11 +141,14 @@ class Worker:
                 break
             if now >= next_tick:
                 next_tick += 1.0
-                self.pipe.send(("tick", measuring, self.tally.requests, self.tally.failed))
+                done = self.tally.requests + self.warm.requests
+                self.pipe.send(("tick", measuring, done, self.tally.requests, self.tally.failed))
         for client in list(self.clients):
             client.abort()
         self.tally.cpu_s = time.process_time() - self.cpu_at if measuring else 0.0
-        self.tally.wall_s = max(0.0, time.perf_counter() - self.measure_at)
+        # From the start of measuring to the last answer, or to the planned end if it came later.
+        ended = max(self.last_at, self.stop_at if self.stop_at < math.inf else self.last_at)
+        self.tally.wall_s = max(0.0, min(ended, time.perf_counter()) - self.measure_at)
         return self.tally
 
 
