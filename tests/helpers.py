@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -55,7 +56,9 @@ class Service:
 
         def ok() -> requests.Response | None:
             if self.process.poll() is not None:
-                raise AssertionError(f"{self.args} exited {self.process.returncode}:\n{self.output()}")
+                raise AssertionError(
+                    f"{self.args} exited {self.process.returncode}:\n{self.output()}"
+                )
             try:
                 response = requests.get(url, timeout=1)
             except requests.RequestException:
@@ -80,8 +83,6 @@ class Service:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)  # leftovers of the group, if any
-        except ProcessLookupError:
-            pass
+        with contextlib.suppress(ProcessLookupError):  # leftovers of the group, if any
+            os.killpg(self.process.pid, signal.SIGKILL)
         return self.process.returncode
