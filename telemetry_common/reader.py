@@ -2,22 +2,21 @@
 
 Values come back as the bytes the source wrote; switch ids and names as ``str``.
 A plain redis-py client sends the transaction as one packed buffer on a pooled connection and
-hiredis parses every reply: one send, one receive, a fraction of the Python a pipeline runs,
-which matters on the API's answer paths. Other clients (fakeredis, Redis Cluster) send the
-same commands through a redis-py pipeline. The results are identical.
+hiredis parses every reply (raw_exec.execute): one send, one receive, a fraction of the Python
+a pipeline runs, which matters on the API's answer paths. Other clients (fakeredis, Redis
+Cluster) send the same commands through a redis-py pipeline. The results are identical.
 """
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-import hiredis
 import redis
 
+from telemetry_common import raw_exec
 from telemetry_common.keys import Keys
 from telemetry_common.snapshot import META_FIELDS, SnapshotInfo
 
@@ -93,78 +92,29 @@ def _info(meta: list[Any], pttl: int) -> SnapshotInfo:
 
 
 Command = tuple[bytes, ...]
-MULTI = b"*1\r\n$5\r\nMULTI\r\n"
-EXEC = b"*1\r\n$4\r\nEXEC\r\n"
-
-
-def _pack(command: Command) -> bytes:
-    return b"*%d\r\n" % len(command) + b"".join([b"$%d\r\n%s\r\n" % (len(a), a) for a in command])
 
 
 @lru_cache(maxsize=16)
 def _info_commands(keys: Keys) -> tuple[list[Command], bytes]:
+    """Return the meta commands that open every read, and MULTI with them, packed once."""
     meta = keys.meta.encode()
     commands = [(b"HMGET", meta, *(f.encode() for f in META_FIELDS)), (b"PTTL", meta)]
-    return commands, MULTI + b"".join(map(_pack, commands))
-
-
-def _receive(sock: socket.socket, count: int) -> Any:
-    """Read MULTI's, the ``count`` commands' and EXEC's replies; return EXEC's.
-
-    A command Redis refused to queue makes EXEC itself an error (EXECABORT), so only EXEC's
-    reply and the results inside it are checked.
-    """
-    reader = hiredis.Reader()
-    replies: list[Any] = []
-    while len(replies) < count + 2:
-        try:
-            data = sock.recv(65536)
-        except TimeoutError:
-            raise redis.TimeoutError("timeout reading from Redis") from None
-        except OSError as exc:
-            raise redis.ConnectionError(f"error reading from Redis: {exc}") from None
-        if not data:
-            raise redis.ConnectionError("Redis closed the connection")
-        reader.feed(data)
-        reply = reader.gets()
-        while reply is not False:
-            replies.append(reply)
-            reply = reader.gets()
-    result = replies[-1]
-    if not isinstance(result, list):
-        raise redis.ResponseError(str(result))
-    for item in result:
-        if type(item) is hiredis.ReplyError:
-            raise redis.ResponseError(str(item))
-    return result
-
-
-def _send(client: redis.Redis, payload: bytes, count: int) -> list[Any]:
-    pool = client.connection_pool
-    conn = pool.get_connection()
-    try:
-        conn.send_packed_command([payload])  # type: ignore[no-untyped-call]
-        assert conn._sock is not None
-        result: list[Any] = _receive(conn._sock, count)
-        return result
-    except BaseException:
-        conn.disconnect()  # type: ignore[no-untyped-call]
-        raise
-    finally:
-        pool.release(conn)
+    return commands, raw_exec.MULTI + b"".join(map(raw_exec.pack, commands))
 
 
 def _transaction(client: redis.Redis, keys: Keys, commands: list[Command]) -> list[Any]:
     """Run the meta commands then ``commands`` in one MULTI/EXEC; return every result."""
     info_commands, head = _info_commands(keys)
-    if type(client) is redis.Redis:  # not a subclass such as fakeredis's
-        payload = b"".join([head, *map(_pack, commands), EXEC])
+    if raw_exec.supports(client):
+        payload = b"".join([head, *map(raw_exec.pack, commands), raw_exec.EXEC])
         count = len(info_commands) + len(commands)
         retry = client.get_retry()
         if retry is None:
-            return _send(client, payload, count)
+            return raw_exec.execute(client, payload, count)
         # As redis-py does: a dead pooled connection (say, after a restart) is retried anew.
-        return retry.call_with_retry(lambda: _send(client, payload, count), lambda _e: None)
+        return retry.call_with_retry(
+            lambda: raw_exec.execute(client, payload, count), lambda _error: None
+        )
     pipe: Any = client.pipeline(transaction=True)
     for command in (*info_commands, *commands):
         pipe.execute_command(*command)
