@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 
 from api_service.config import SETTINGS, ApiConfig
 from telemetry_common.settings import ConfigError, environ
@@ -12,6 +17,9 @@ from telemetry_common.settings import ConfigError, environ
 HELP = "Serve GetMetric and ListMetrics from the Redis snapshot (CSV or JSON)."
 
 logger = logging.getLogger(__name__)
+
+# Where prometheus-client's multiprocess mode keeps each worker's values (its own variable).
+MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def _dest(option: str) -> str:
@@ -47,6 +55,33 @@ def resolve(args: argparse.Namespace, env: dict[str, str]) -> ApiConfig:
         raise
 
 
+@contextlib.contextmanager
+def metrics_directory() -> Iterator[Path]:
+    """Give the workers an empty PROMETHEUS_MULTIPROC_DIR: a new temporary one unless it is set.
+
+    It must be set before prometheus-client is imported, so before the workers start. A
+    directory created here is removed on exit; a given one is emptied of earlier values.
+    """
+    given = os.environ.get(MULTIPROC_DIR)
+    if given:
+        path = Path(given)
+        path.mkdir(parents=True, exist_ok=True)
+        stale = list(path.glob("*.db"))
+        for file in stale:
+            file.unlink(missing_ok=True)
+        if stale:
+            logger.info("removed %d metrics files of an earlier run from %s", len(stale), path)
+        yield path
+        return
+    path = Path(tempfile.mkdtemp(prefix="telemetry-api-metrics-"))
+    os.environ[MULTIPROC_DIR] = str(path)
+    try:
+        yield path
+    finally:
+        os.environ.pop(MULTIPROC_DIR, None)
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def run(args: argparse.Namespace) -> int:
     """Serve the API until SIGTERM or SIGINT; return the exit status."""
     from api_service.wsgi import FACTORY
@@ -65,8 +100,14 @@ def run(args: argparse.Namespace) -> int:
         config.threads,
         config.redis_url_for_logs,
     )
-    serve(
-        FACTORY, config.host, config.port, workers=config.workers, blocking_threads=config.threads
-    )
+    with metrics_directory() as metrics_dir:
+        logger.info("the workers' metrics are added up from %s", metrics_dir)
+        serve(
+            FACTORY,
+            config.host,
+            config.port,
+            workers=config.workers,
+            blocking_threads=config.threads,
+        )
     logger.info("telemetry API stopped")
     return 0

@@ -34,13 +34,20 @@ class Backoff:
 
 
 class Condition:
-    """A named condition (e.g. "Redis") that is up or down; each change is logged once."""
+    """A named condition (e.g. "Redis") that is up or down; each change is logged once.
 
-    def __init__(self, name: str, logger: logging.Logger, up: bool = True) -> None:
+    The log lines carry the events ``<event>_down`` and ``<event>_back`` (``event`` defaults
+    to the name's first word in lower case: ``redis_down``) with the condition's name.
+    """
+
+    def __init__(
+        self, name: str, logger: logging.Logger, up: bool = True, event: str | None = None
+    ) -> None:
         self.name = name
         self.logger = logger
         self.up = up
         self.failures = 0
+        self.event = event or name.split()[0].lower()
 
     def mark_down(self, error: object) -> bool:
         """Record a failure; log it if the condition was up, and return whether it was."""
@@ -49,14 +56,24 @@ class Condition:
             self.logger.debug("%s still down: %s", self.name, error)
             return False
         self.up = False
-        self.logger.warning("%s down: %s (retrying with backoff)", self.name, error)
+        self.logger.warning(
+            "%s down: %s (retrying with backoff)",
+            self.name,
+            error,
+            extra={"event": f"{self.event}_down", "condition": self.name, "error": str(error)},
+        )
         return True
 
     def mark_up(self) -> bool:
         """Record a success; log it if the condition was down, and return whether it was."""
         if self.up:
             return False
-        self.logger.info("%s back after %d failed attempts", self.name, self.failures)
+        self.logger.info(
+            "%s back after %d failed attempts",
+            self.name,
+            self.failures,
+            extra={"event": f"{self.event}_back", "condition": self.name},
+        )
         self.up = True
         self.failures = 0
         return True

@@ -40,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
     import threading
 
     from refresher_worker.jobs import WRITE_TIMEOUT, configure
+    from refresher_worker.metrics import serve_metrics
     from refresher_worker.scheduler import Scheduler
     from refresher_worker.status import process_identity
     from refresher_worker.worker import WorkerLoop
@@ -69,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
             settings.ttl - settings.interval,
         )
     configure(settings, identity)
+    metrics_server = serve_metrics(settings.metrics_address)
     stop = threading.Event()
     scheduler_client = connect(settings.redis_url, timeout=settings.renew_every, retries=1)
     scheduler = Scheduler(scheduler_client, settings, identity, stop)
@@ -84,5 +86,7 @@ def run(args: argparse.Namespace) -> int:
         stop.set()
         scheduler.done.set()
         scheduler.thread.join(timeout=5)
+        if metrics_server is not None:
+            metrics_server.shutdown()
     logger.info("refresher %s stopped", identity)
     return 0

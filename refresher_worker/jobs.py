@@ -11,11 +11,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import time
 from dataclasses import dataclass, field
 
 import redis
 
 from refresher_worker.backoff import Condition
+from refresher_worker.metrics import metrics
 from refresher_worker.refresh import refresh_once
 from refresher_worker.settings import RefresherSettings
 from refresher_worker.status import Outcome, process_identity, record
@@ -63,8 +65,9 @@ def context() -> RefreshContext:
     return _context
 
 
-def _record_unexpected(ctx: RefreshContext, exc: Exception) -> None:
-    outcome = Outcome("failed", 0.0, error_kind="internal_error", error=repr(exc))
+def _record_unexpected(ctx: RefreshContext, exc: Exception, duration: float) -> None:
+    outcome = Outcome("failed", duration, error_kind="internal_error", error=repr(exc))
+    metrics().observe(outcome)
     with contextlib.suppress(redis.RedisError):
         record(ctx.client, ctx.keys, outcome, ctx.worker)
 
@@ -72,13 +75,16 @@ def _record_unexpected(ctx: RefreshContext, exc: Exception) -> None:
 def refresh() -> str:
     """Refresh the snapshot once and return ``written``, ``unchanged``, ``failed`` or ``redis``."""
     ctx = context()
+    started = time.monotonic()
     try:
         outcome = refresh_once(ctx.client, ctx.keys, ctx.settings, worker=ctx.worker)
     except redis.RedisError as exc:
         ctx.redis_state.mark_down(exc)
+        metrics().observe(Outcome("failed", time.monotonic() - started, error_kind="redis"))
         return "redis"
     except Exception as exc:  # a bug: RQ logs the traceback; operators also see it in the status
-        _record_unexpected(ctx, exc)
+        _record_unexpected(ctx, exc, time.monotonic() - started)
         raise
     ctx.redis_state.mark_up()
+    metrics().observe(outcome)
     return outcome.result

@@ -62,9 +62,18 @@ class LeaderLock:
         if held:
             self.valid_until = started + self.ttl_ms / 1000 * SAFETY
             if not self.leading:
-                logger.info("leadership gained by %s", self.identity)
+                logger.info(
+                    "leadership gained by %s",
+                    self.identity,
+                    extra={"event": "leadership_gained", "identity": self.identity},
+                )
         elif self.leading:
-            logger.warning("leadership lost: the lock is held by %s", self.holder())
+            holder = self.holder()
+            logger.warning(
+                "leadership lost: the lock is held by %s",
+                holder,
+                extra={"event": "leadership_lost", "identity": self.identity, "holder": holder},
+            )
         self.leading = held
         return held
 
@@ -72,7 +81,10 @@ class LeaderLock:
         """Note that Redis did not answer: leadership lapses when the last renewal does."""
         if self.leading and not self.is_leader():
             self.leading = False
-            logger.warning("leadership lost: could not renew the lock in time")
+            logger.warning(
+                "leadership lost: could not renew the lock in time",
+                extra={"event": "leadership_lost", "identity": self.identity, "holder": None},
+            )
 
     def release(self) -> bool:
         """Give the lock up at once if ours, so a standby takes over; return whether it was."""
@@ -81,7 +93,11 @@ class LeaderLock:
         self.valid_until = 0.0
         released = bool(self._release(keys=[self.key], args=[self.identity]))
         if released or was_leading:
-            logger.info("leadership released by %s", self.identity)
+            logger.info(
+                "leadership released by %s",
+                self.identity,
+                extra={"event": "leadership_released", "identity": self.identity},
+            )
         return released
 
     def holder(self) -> str | None:

@@ -48,6 +48,7 @@ def refresh_once(
     nowhere to record it).
     """
     started = time.monotonic()
+    url = settings.source_url
     etag = live_etag(client, keys)
     try:
         answer = fetch(
@@ -58,19 +59,19 @@ def refresh_once(
         )
         if isinstance(answer, NotModified):
             outcome = Outcome("unchanged", time.monotonic() - started)
-            record(client, keys, outcome, worker)
+            record(client, keys, outcome, worker, source_url=url)
             logger.debug("source unchanged (ETag %s): nothing written", etag)
             return outcome
         table = parse_counters(answer.body, settings.max_body_bytes)
     except SourceError as exc:
-        return _failed(client, keys, worker, started, exc.kind, str(exc))
+        return _failed(client, keys, worker, started, exc.kind, str(exc), url)
     except CsvError as exc:
-        message = f"invalid CSV from {settings.source_url}: {exc}"
-        return _failed(client, keys, worker, started, "invalid_csv", message)
+        message = f"invalid CSV from {url}: {exc}"
+        return _failed(client, keys, worker, started, "invalid_csv", message, url)
     except Exception as exc:  # a parser bug must not let a body through, nor kill the job
         logger.exception("the CSV parser failed unexpectedly")
-        message = f"invalid CSV from {settings.source_url}: parser error {exc!r}"
-        return _failed(client, keys, worker, started, "invalid_csv", message)
+        message = f"invalid CSV from {url}: parser error {exc!r}"
+        return _failed(client, keys, worker, started, "invalid_csv", message, url)
     source = SourceInfo(answer.etag, answer.tick, answer.tick_time, answer.fetched_at)
     generation = write_snapshot(client, keys, table, ttl=settings.ttl, source=source)
     outcome = Outcome(
@@ -81,7 +82,7 @@ def refresh_once(
         columns=len(table.metrics),
         source_tick=answer.tick,
     )
-    record(client, keys, outcome, worker)
+    record(client, keys, outcome, worker, source_url=url)
     logger.debug(
         "wrote generation %s: %s switches x %s metrics (tick %s) in %.1f ms",
         generation,
@@ -94,8 +95,14 @@ def refresh_once(
 
 
 def _failed(
-    client: redis.Redis, keys: Keys, worker: str, started: float, kind: str, message: str
+    client: redis.Redis,
+    keys: Keys,
+    worker: str,
+    started: float,
+    kind: str,
+    message: str,
+    url: str,
 ) -> Outcome:
     outcome = Outcome("failed", time.monotonic() - started, error_kind=kind, error=message)
-    record(client, keys, outcome, worker)
+    record(client, keys, outcome, worker, source_url=url)
     return outcome

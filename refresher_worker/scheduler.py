@@ -18,6 +18,7 @@ import redis
 
 from refresher_worker.backoff import Backoff, Condition
 from refresher_worker.leader import LeaderLock
+from refresher_worker.metrics import metrics
 from refresher_worker.retry import SourceRetry
 from refresher_worker.settings import RefresherSettings
 from refresher_worker.stale import clear_stale_refresh
@@ -69,6 +70,7 @@ class Scheduler:
         while not self.stop.is_set():
             self.stop.wait(self.step())
         self._quietly(self.lock.release)
+        metrics().set_leader(False)
         while not self.done.wait(self.settings.renew_every):
             self._quietly(self._beat, "stopping")
         self._quietly(forget, self.client, self.keys, self.identity)
@@ -89,12 +91,14 @@ class Scheduler:
             self.redis_state.mark_down(exc)
             self.lock.lost_contact()
             self.announced = self.announced and self.lock.leading
+            metrics().set_leader(self.lock.leading)
             return self.backoff.next()
         except Exception:
             logger.exception("scheduler step failed")
             return self.backoff.next()
         self.redis_state.mark_up()
         self.backoff.reset()
+        metrics().set_leader(leading)
         delay = self.settings.renew_every
         if leading:
             delay = min(delay, self.next_tick - time.monotonic())

@@ -15,6 +15,7 @@ from telemetry_common.settings import (
     env_int,
     env_redis_url,
     env_str,
+    parse_bind,
 )
 
 SOURCE_URL = PREFIX + "SOURCE_URL"
@@ -25,9 +26,12 @@ TTL = PREFIX + "TTL"
 FETCH_TIMEOUT = PREFIX + "FETCH_TIMEOUT"
 MAX_BODY_BYTES = PREFIX + "MAX_BODY_BYTES"
 LEADER_TTL = PREFIX + "LEADER_TTL"
+METRICS_BIND = PREFIX + "REFRESHER_METRICS_BIND"
 
 DEFAULT_SOURCE_URL = "http://127.0.0.1:9001/counters"
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
+DEFAULT_METRICS_BIND = "127.0.0.1:9102"
+METRICS_OFF = ("0", "off")
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -41,6 +45,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("--max-body-bytes", MAX_BODY_BYTES, "67108864", "largest CSV body accepted"),
     Setting("--leader-ttl", LEADER_TTL, "2", "seconds the leader lock lives unless renewed"),
+    Setting(
+        "--metrics-bind",
+        METRICS_BIND,
+        DEFAULT_METRICS_BIND,
+        "HOST:PORT of the Prometheus /metrics endpoint; 0 or off disables it",
+    ),
 )
 
 
@@ -56,6 +66,7 @@ class RefresherSettings:
     fetch_timeout: float = 3.0
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     leader_ttl: float = 2.0
+    metrics_address: tuple[str, int] | None = ("127.0.0.1", 9102)
 
     @property
     def renew_every(self) -> float:
@@ -97,4 +108,11 @@ class RefresherSettings:
             fetch_timeout=fetch_timeout,
             max_body_bytes=env_int(env, MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES, minimum=1),
             leader_ttl=env_float(env, LEADER_TTL, 2.0, minimum=0.2),
+            metrics_address=metrics_address(env),
         )
+
+
+def metrics_address(env: Mapping[str, str]) -> tuple[str, int] | None:
+    """Return where to serve the metrics, or None when ``0`` or ``off`` disables them."""
+    value = env_str(env, METRICS_BIND, DEFAULT_METRICS_BIND)
+    return None if value.lower() in METRICS_OFF else parse_bind(METRICS_BIND, value)

@@ -25,6 +25,8 @@ logger = logging.getLogger(__name__)
 STATUS_TTL = 24 * 3600
 OK = "ok"
 RESULTS = ("written", "unchanged", "failed")  # each has a counter: refreshes_<result>
+# Failures of the source itself (its event is source_down); others are refresh_failed.
+SOURCE_KINDS = frozenset({"source_unreachable", "source_timeout", "bad_response", "body_too_large"})
 
 
 def process_identity() -> str:
@@ -72,7 +74,9 @@ def _fields(outcome: Outcome, worker: str, now: float) -> dict[str, Any]:
     return fields
 
 
-def record(client: redis.Redis, keys: Keys, outcome: Outcome, worker: str) -> str | None:
+def record(
+    client: redis.Redis, keys: Keys, outcome: Outcome, worker: str, *, source_url: str = ""
+) -> str | None:
     """Store ``outcome`` in the status hash, log a change of state once; return the old state."""
     pipe: Any = client.pipeline(transaction=True)
     pipe.hget(keys.status, "state")
@@ -81,11 +85,18 @@ def record(client: redis.Redis, keys: Keys, outcome: Outcome, worker: str) -> st
     pipe.expire(keys.status, STATUS_TTL)
     raw = pipe.execute()[0]
     before = raw.decode() if raw is not None else None
+    fields: dict[str, Any] = {"url": source_url, "worker": worker}
     if outcome.result == "failed":
         level = logging.DEBUG if before == outcome.state else logging.WARNING
-        logger.log(level, "refresh failed (%s): %s", outcome.error_kind, outcome.error)
+        event = "source_down" if outcome.error_kind in SOURCE_KINDS else "refresh_failed"
+        fields |= {"event": event, "kind": outcome.error_kind, "error": outcome.error}
+        logger.log(
+            level, "refresh failed (%s): %s", outcome.error_kind, outcome.error, extra=fields
+        )
     elif before is not None and before != OK:
-        logger.info("refresh works again (%s after %s)", outcome.result, before)
+        source = before.removeprefix("failing:") in SOURCE_KINDS
+        fields |= {"event": "source_back" if source else "refresh_recovered", "after": before}
+        logger.info("refresh works again (%s after %s)", outcome.result, before, extra=fields)
     return before
 
 
