@@ -19,6 +19,7 @@ from telemetry_stack.health import Interrupted, StartError, http_ok, port_free, 
 from telemetry_stack.supervisor import ChildFailed, Supervisor
 from telemetry_stack.up_settings import READY_TIMEOUT, REFRESHERS, UpSettings, resolve
 
+METRICS_BIND = "TELEMETRY_REFRESHER_METRICS_BIND"
 HELP = "Run Redis, the generator, the refresher(s) and the API here; print where; Ctrl-C stops."
 
 logger = logging.getLogger(__name__)
@@ -55,22 +56,36 @@ def check_ports(settings: UpSettings) -> None:
             raise StartError(f"the {name}'s port {host}:{port} is taken: choose another {option}")
 
 
+def refresher_metrics_binds(env: dict[str, str], count: int) -> list[str]:
+    """Return one metrics address per refresher: the configured port, then the next ones."""
+    base = env.get(METRICS_BIND, "127.0.0.1:9102").strip()
+    if base in ("0", "off", ""):
+        return [base] * count
+    host, _, port = base.rpartition(":")
+    if not port.isdigit():
+        return [base] * count  # the refresher itself reports the bad value
+    return [f"{host}:{int(port) + number}" for number in range(count)]
+
+
 def start_stack(
     settings: UpSettings, supervisor: Supervisor, env: dict[str, str], redis_url: str
 ) -> None:
     """Start the generator, the refresher(s) and the API, each once the one before is healthy."""
     env = settings.child_env(env, redis_url)
 
-    def role(name: str, command: str) -> None:
-        supervisor.start(name, [sys.executable, "-m", "telemetry_stack", command], env)
+    def role(name: str, command: str, extra: dict[str, str] | None = None) -> None:
+        argv = [sys.executable, "-m", "telemetry_stack", command]
+        supervisor.start(name, argv, {**env, **(extra or {})})
 
     role("generator", "generator")
     health = f"{settings.generator_url}/healthz"
     wait_healthy(
         supervisor, f"generator ({health})", lambda: http_ok(health), settings.ready_timeout
     )
+    metrics = refresher_metrics_binds(env, settings.refreshers)
     for number in range(1, settings.refreshers + 1):
-        role("refresher" if settings.refreshers == 1 else f"refresher-{number}", "refresher")
+        name = "refresher" if settings.refreshers == 1 else f"refresher-{number}"
+        role(name, "refresher", {METRICS_BIND: metrics[number - 1]})
     role("api", "api")
     ready = f"{settings.api_url}/readyz"
     logger.info("waiting for the API to serve a first snapshot (%s)", ready)
