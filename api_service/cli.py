@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from api_service.config import SETTINGS, ApiConfig
-from telemetry_common.settings import ConfigError, environ
+from telemetry_common.options import add_setting_options, resolve_settings
+from telemetry_common.settings import environ
 
 HELP = "Serve GetMetric and ListMetrics from the Redis snapshot (CSV or JSON)."
 
@@ -22,37 +23,14 @@ logger = logging.getLogger(__name__)
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
-def _dest(option: str) -> str:
-    return option.removeprefix("--").replace("-", "_")
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add one option per setting; each overrides its environment variable."""
-    for setting in SETTINGS:
-        parser.add_argument(
-            setting.option,
-            dest=_dest(setting.option),
-            metavar=setting.variable.removeprefix("TELEMETRY_"),
-            default=None,
-            help=f"{setting.help} (env {setting.variable}, default {setting.default})",
-        )
+    add_setting_options(parser, SETTINGS)
 
 
 def resolve(args: argparse.Namespace, env: dict[str, str]) -> ApiConfig:
     """Return the config from ``env`` with the given options on top."""
-    given = {}
-    for setting in SETTINGS:
-        value = getattr(args, _dest(setting.option), None)
-        if value is not None:
-            env[setting.variable] = value
-            given[setting.variable] = setting.option
-    try:
-        return ApiConfig.from_env(env)
-    except ConfigError as exc:
-        variable = str(exc).partition("=")[0]
-        if variable in given:
-            raise ConfigError(f"{given[variable]}: {exc}") from None
-        raise
+    return resolve_settings(args, env, SETTINGS, ApiConfig.from_env)
 
 
 @contextlib.contextmanager

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
 from telemetry_common.keys import DEFAULT_PREFIX
+from telemetry_common.options import Setting
 from telemetry_common.settings import (
     DEFAULT_REDIS_URL,
     PREFIX,
@@ -41,16 +42,6 @@ def cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
-
-
-@dataclass(frozen=True)
-class Setting:
-    """One setting as the command line shows it: option, variable, default and meaning."""
-
-    option: str
-    variable: str
-    default: str
-    help: str
 
 
 SETTINGS: tuple[Setting, ...] = (
