@@ -19,6 +19,7 @@ def create_app(config: ApiConfig | None = None, *, redis: redis.Redis | None = N
     from api_service.config import ApiConfig
     from api_service.errors import register_error_handlers
     from api_service.metrics import register_metrics
+    from api_service.openapi import bp as openapi_bp
     from api_service.refresh import RefreshAsker
     from api_service.state import EXTENSION, ApiState
     from api_service.views import bp
@@ -38,6 +39,7 @@ def create_app(config: ApiConfig | None = None, *, redis: redis.Redis | None = N
     )
     register_error_handlers(app)
     app.register_blueprint(bp)
+    app.register_blueprint(openapi_bp)
     register_metrics(app)  # after the error handlers: it counts the Redis errors they answer
     hops = config.proxy_hops
     if hops:  # trust X-Forwarded-For/-Proto/-Host/-Port/-Prefix set by that many proxies
