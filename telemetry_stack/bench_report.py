@@ -3,53 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from telemetry_stack.bench_answers import Catalog
 from telemetry_stack.bench_options import BenchSettings
 from telemetry_stack.bench_stats import ERROR_KINDS, Tally, error_rate, latency_ms
+from telemetry_stack.bench_thresholds import Latency, verdicts
 
 BUSY_WARNING = 0.8  # share of its processes' time the load generator may be busy unremarked
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """One threshold: what was measured against its limit."""
-
-    name: str
-    value: float | None
-    limit: float
-    unit: str = ""
-    scale: float = 1.0  # shown as value * scale, e.g. 100 for a percentage
-
-    @property
-    def passed(self) -> bool:
-        """Return whether the measured value is within the limit (no value: failed)."""
-        return self.value is not None and self.value <= self.limit
-
-    def describe(self) -> str:
-        """Return e.g. ``p99 latency 12.3 ms > limit 0.001 ms``."""
-        shown = "none" if self.value is None else f"{self.value * self.scale:.4g}{self.unit}"
-        sign = "<=" if self.passed else ">"
-        return f"{self.name} {shown} {sign} limit {self.limit * self.scale:g}{self.unit}"
-
-
-Latency = dict[str, float | None]  # min, p50, p90, p99, max in ms
-
-
-def verdicts(
-    settings: BenchSettings, tally: Tally, latency: Latency | None = None
-) -> list[Verdict]:
-    """Return the verdict of each threshold that was set."""
-    found = []
-    if settings.max_error_rate is not None:
-        rate = error_rate(tally) if tally.requests else None
-        found.append(Verdict("error rate", rate, settings.max_error_rate, " %", 100.0))
-    if settings.max_p99_ms is not None:
-        p99 = (latency or latency_ms(tally.latency_us))["p99"]
-        found.append(Verdict("p99 latency", p99, settings.max_p99_ms, " ms"))
-    return found
 
 
 def build(
@@ -104,6 +65,10 @@ def build(
     }
 
 
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
+
+
 def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
@@ -125,7 +90,8 @@ def render(report: dict[str, Any]) -> str:
         f"telemetry bench {report['url']}: {report['concurrency']} connections over "
         f"{report['processes']} {workers}, {report['warmup_s']:g} s warm-up",
         f"mix {mix}, {report['list_size']} metric(s) per ListMetrics; "
-        f"{cat['switches']:,} switches and {cat['metrics']} metrics ({source})",
+        f"{_count(cat['switches'], 'switch', 'switches')} and "
+        f"{_count(cat['metrics'], 'metric', 'metrics')} ({source})",
         "",
         f"  requests     {report['requests']:,} in {report['duration_s']:.2f} s = "
         f"{report['rps']:,.1f} req/s",
@@ -142,7 +108,7 @@ def render(report: dict[str, Any]) -> str:
     if gen["cpu_us_per_request"]:
         lines.append(
             f"  load gen.    {gen['busy']:.0%} busy, {gen['cpu_us_per_request']:.0f} us CPU per "
-            f"request (one core drives about {1e6 / gen['cpu_us_per_request']:,.0f} req/s)"
+            f"request (at that cost one core sends {1e6 / gen['cpu_us_per_request']:,.0f} req/s)"
         )
         if gen["busy"] is not None and gen["busy"] > BUSY_WARNING:
             lines.append(

@@ -7,8 +7,9 @@ import json
 from telemetry_stack.bench_answers import Catalog
 from telemetry_stack.bench_options import BenchSettings
 from telemetry_stack.bench_plan import plans, shares
-from telemetry_stack.bench_report import build, render, to_json, verdicts
+from telemetry_stack.bench_report import build, render, to_json
 from telemetry_stack.bench_stats import CONNECTION, Tally
+from telemetry_stack.bench_thresholds import verdicts
 
 CATALOG = Catalog(["1", "2"], ["Latency"], discovered=True)
 
