@@ -18,8 +18,8 @@ from werkzeug.exceptions import HTTPException, NotFound
 
 from api_service.formats import CONTENT_TYPES, JSON, TEXT_TYPE, error_format, json_body
 from api_service.params import show
-from api_service.state import api_state
-from telemetry_common.reader import NoSnapshot, UnknownNames
+from api_service.state import ApiState, api_state
+from telemetry_common.reader import NoSnapshot, UnknownNames, read_last_expiry
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +100,20 @@ class _Throttle:
             return held
 
 
+def _staleness(state: ApiState) -> str:
+    """Say why there is no data: never written yet, or stale since the last snapshot expired."""
+    try:
+        last = read_last_expiry(state.redis, state.keys)
+    except redis.RedisError:
+        return "no fresh snapshot in Redis"
+    if last is None:
+        return "no snapshot has been written yet"
+    generation, expired_at = last
+    when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expired_at))
+    ago = max(0.0, time.time() - expired_at)
+    return f"the data is stale since {when} ({ago:.0f} s ago), when snapshot {generation} expired"
+
+
 def register_error_handlers(app: Flask) -> None:
     """Install the handlers that turn exceptions into answers."""
     throttle = _Throttle(REDIS_LOG_INTERVAL)
@@ -108,7 +122,7 @@ def register_error_handlers(app: Flask) -> None:
         state = api_state()
         state.refresh.ask(state.redis, reason="the API found no fresh snapshot")
         retry = state.config.retry_after
-        detail = f"no fresh snapshot in Redis; a refresh is requested, retry in {retry} s"
+        detail = f"{_staleness(state)}; a refresh is requested, retry in {retry} s"
         return error_response(503, "Service Unavailable", detail, [("Retry-After", str(retry))])
 
     def redis_failed(error: redis.RedisError) -> Response:

@@ -48,6 +48,11 @@ class Keys:
         return f"{self.prefix}:generation"
 
     @property
+    def last_snapshot(self) -> str:
+        """Return the hash that remembers the last snapshot after it expired (never expires)."""
+        return f"{self.prefix}:last-snapshot"
+
+    @property
     def status(self) -> str:
         """Return the refresher's status hash (outlives the snapshot)."""
         return f"{self.prefix}:refresher:status"

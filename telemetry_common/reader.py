@@ -121,6 +121,14 @@ def _transaction(client: redis.Redis, keys: Keys, commands: list[Command]) -> li
     return list(pipe.execute())
 
 
+def read_last_expiry(client: redis.Redis, keys: Keys) -> tuple[int, float] | None:
+    """Return the generation and expiry time of the last snapshot written, or None if none was."""
+    generation, expires_at = client.hmget(keys.last_snapshot, ["generation", "expires_at"])
+    if generation is None or expires_at is None:
+        return None
+    return int(generation), float(expires_at)
+
+
 def read_info(client: redis.Redis, keys: Keys) -> SnapshotInfo:
     """Return the current snapshot's description, or raise NoSnapshot."""
     meta, pttl = _transaction(client, keys, [])

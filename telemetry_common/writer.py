@@ -25,12 +25,15 @@ Command = tuple[bytes, ...]
 BLOCK_ROWS = 10_000
 DEL_CHUNK = 1000
 
-# Numbers the snapshot, replaces the meta hash and sets its TTL, in one step inside the EXEC.
+# Numbers the snapshot, replaces the meta hash and sets its TTL, and notes when it will expire
+# in a hash that outlives it (so the API can say since when data is stale), in one step.
+# KEYS: meta, generation counter, last-snapshot. ARGV: TTL, expiry time, meta field pairs.
 META_SCRIPT = b"""
 local generation = redis.call('INCR', KEYS[2])
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'generation', generation, unpack(ARGV, 2))
+redis.call('HSET', KEYS[1], 'generation', generation, unpack(ARGV, 3))
 redis.call('EXPIRE', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[3], 'generation', generation, 'expires_at', ARGV[2])
 return generation
 """
 
@@ -38,9 +41,12 @@ return generation
 class Plan:
     """Every command of one snapshot's transaction, as tuples or as packed bytes."""
 
-    def __init__(self, keys: Keys, table: Table, ttl: int, gone: list[bytes], meta: list[bytes]):
+    def __init__(
+        self, keys: Keys, table: Table, ttl: int, gone: list[bytes], meta: list[bytes], now: float
+    ):
         self.keys, self.table, self.gone, self.meta = keys, table, gone, meta
         self.ttl = str(ttl).encode()
+        self.expires_at = f"{now + ttl:.3f}".encode()
         self.names = [name.encode() for name in table.metrics]
         self.ids = [switch.encode() for switch in table.switches]
         self.lists = [keys.metric(name).encode() for name in table.metrics]
@@ -58,8 +64,9 @@ class Plan:
     def tail(self) -> list[Command]:
         """Return the TTLs of the lists and the meta step that close the transaction."""
         expires: list[Command] = [(b"EXPIRE", key, self.ttl) for key in self.lists]
-        meta = (b"EVAL", META_SCRIPT, b"2", self.keys.meta.encode(), self.keys.generation.encode())
-        return [*expires, (*meta, self.ttl, *self.meta)]
+        keys = (self.keys.meta, self.keys.generation, self.keys.last_snapshot)
+        meta = (b"EVAL", META_SCRIPT, b"3", *(key.encode() for key in keys))
+        return [*expires, (*meta, self.ttl, self.expires_at, *self.meta)]
 
     def commands(self) -> list[Command]:
         """Return the whole transaction as argument tuples."""
@@ -147,7 +154,7 @@ def plan_snapshot(
 ) -> Plan:
     """Return the plan of the transaction that replaces the snapshot with ``table``."""
     gone = _departed(client, keys, table)
-    return Plan(keys, table, ttl, gone, _meta_fields(table, ttl, source, now))
+    return Plan(keys, table, ttl, gone, _meta_fields(table, ttl, source, now), now)
 
 
 def write_snapshot(

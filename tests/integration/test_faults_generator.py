@@ -25,7 +25,6 @@ from tests.integration.test_faults_support import (
     KEYS,
     TICK,
     TTL,
-    Shortfall,
     Stack,
     require,
     status,
@@ -36,12 +35,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 SINCE = re.compile(r"\bstale\b.*\bsince\b", re.IGNORECASE | re.DOTALL)
 
 
-@pytest.mark.xfail(
-    raises=Shortfall,
-    strict=True,
-    reason="the API's 503 says 'no fresh snapshot in Redis; a refresh is requested' but not "
-    "that the data is stale nor since when (api_service/errors.py no_snapshot)",
-)
 def test_generator_stopped_snapshot_expires_at_its_ttl_then_fresh_data_on_return(
     private_redis: RedisServer, request: pytest.FixtureRequest
 ) -> None:

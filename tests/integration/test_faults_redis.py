@@ -18,7 +18,6 @@ from tests.helpers import wait_for
 from tests.integration.test_faults_load import Load, Sample, report, statuses
 from tests.integration.test_faults_support import (
     INTERVAL,
-    Shortfall,
     Stack,
     generation,
     require,
@@ -31,13 +30,6 @@ ANSWER_BOUND = 1.0  # no answer slower than this while Redis is down
 RECOVERY_BOUND = 2.0  # 200s again within this many seconds of Redis's return
 
 
-@pytest.mark.xfail(
-    raises=Shortfall,
-    strict=True,
-    reason="the refresher's RQ worker reconnects on rq's own backoff (1, 2, 4 s, capped at 5 s "
-    "by RefreshWorker.max_connection_wait_time): after a 5 s outage the queued refresh waits "
-    "about 2 s, so Redis is refilled after 2 intervals, not 1, and the first 200 comes ~2 s late",
-)
 def test_redis_stopped_for_five_seconds_under_load(
     private_redis: RedisServer, request: pytest.FixtureRequest
 ) -> None:

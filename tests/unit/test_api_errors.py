@@ -178,7 +178,7 @@ def test_cold_start_is_503_and_asks_for_exactly_one_refresh(fake: fakeredis.Fake
             assert response.data == plain(
                 503,
                 "Service Unavailable",
-                "no fresh snapshot in Redis; a refresh is requested, retry in 3 s",
+                "no snapshot has been written yet; a refresh is requested, retry in 3 s",
             )
     assert refresh_queue(fake).count == 1
     assert app.extensions[EXTENSION].refresh.asked == 1
@@ -187,12 +187,18 @@ def test_cold_start_is_503_and_asks_for_exactly_one_refresh(fake: fakeredis.Fake
     assert client.get("/readyz").status_code == 200
 
 
-def test_expired_snapshot_is_503(fake: fakeredis.FakeRedis) -> None:
+def test_expired_snapshot_is_503_saying_since_when_it_is_stale(fake: fakeredis.FakeRedis) -> None:
     put_snapshot(fake, ttl=1)
+    written = time.time()
     client = make_app(fake).test_client()
     assert client.get("/telemetry/GetMetric?switch=1&metric=Latency").status_code == 200
-    time.sleep(1.1)
-    assert client.get("/telemetry/GetMetric?switch=1&metric=Latency").status_code == 503
+    time.sleep(1.6)
+    response = client.get("/telemetry/GetMetric?switch=1&metric=Latency")
+    assert response.status_code == 503
+    expired = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(written + 1))
+    text = response.data.decode()
+    assert text.startswith(f"503 Service Unavailable: the data is stale since {expired} (")
+    assert text.endswith("s ago), when snapshot 1 expired; a refresh is requested, retry in 1 s\n")
 
 
 def test_dead_redis_is_503_in_well_under_a_second() -> None:

@@ -36,10 +36,15 @@ def test_writes_every_key_with_the_values_as_text_and_one_ttl(fake: fakeredis.Fa
         b"source_time": b"1000.500", b"source_etag": b'"run-7"', b"source_tick": b"7",
         b"ttl": b"10", b"switches": b"3", b"metrics": b"2",
     }  # fmt: skip
-    snapshot_keys = [k for k in fake.keys("telemetry:*") if k != b"telemetry:generation"]
+    assert fake.hgetall("telemetry:last-snapshot") == {
+        b"generation": b"1",
+        b"expires_at": b"1012.000",
+    }
+    persistent = {b"telemetry:generation", b"telemetry:last-snapshot"}
+    assert {fake.ttl(k) for k in persistent} == {-1}  # they outlive snapshots
+    snapshot_keys = [k for k in fake.keys("telemetry:*") if k not in persistent]
     assert len(snapshot_keys) == 3 + 2 + 3
     assert {fake.ttl(k) for k in snapshot_keys} == {10}
-    assert fake.ttl("telemetry:generation") == -1  # the counter outlives snapshots
 
 
 def test_generation_grows_with_every_write(fake: fakeredis.FakeRedis) -> None:
@@ -54,8 +59,9 @@ def test_switches_and_metrics_that_leave_the_table_are_deleted(fake: fakeredis.F
     write_snapshot(fake, KEYS, table(ROWS, ["A", "B"]), ttl=10)
     write_snapshot(fake, KEYS, table({"1": ["5", "6"], "9": ["7", "8"]}, ["A", "C"]), ttl=10)
     assert sorted(fake.keys("telemetry:*")) == [
-        b"telemetry:generation", b"telemetry:meta", b"telemetry:metric:A", b"telemetry:metric:C",
-        b"telemetry:metrics", b"telemetry:switch:1", b"telemetry:switch:9", b"telemetry:switches",
+        b"telemetry:generation", b"telemetry:last-snapshot", b"telemetry:meta",
+        b"telemetry:metric:A", b"telemetry:metric:C", b"telemetry:metrics", b"telemetry:switch:1",
+        b"telemetry:switch:9", b"telemetry:switches",
     ]  # fmt: skip
     # The old field B is gone from the hash of a switch that stayed.
     assert fake.hgetall("telemetry:switch:1") == {b"A": b"5", b"C": b"6"}
@@ -101,7 +107,7 @@ def test_packed_bytes_are_exactly_the_planned_commands() -> None:
     rows["id with space"] = ["1", "2", "3"]
     rows["ünï"] = ["4", "5", "6e-3"]
     plan = Plan(
-        KEYS, table(rows, ["A", "Bb", "C.c"]), 10, [b"telemetry:switch:old"], [b"ttl", b"10"]
+        KEYS, table(rows, ["A", "Bb", "C.c"]), 10, [b"telemetry:switch:old"], [b"ttl", b"10"], 5.0
     )
     count, blocks = plan.packed()
     reader = hiredis.Reader()  # a request is an array of bulk strings, as a reply would be
