@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from benchmarks import generator_bench
-from benchmarks.suite_load import child_env, interleave, row, start, stop
+from benchmarks.suite_load import child_env, interleave, launch, row, stop, wait_ok
 from benchmarks.suite_table import Row, slope
 from telemetry_stack.redis_server import free_port
 
@@ -35,24 +35,16 @@ def serving_rows(rounds: int, seconds: int, connections: int) -> list[Row]:
     """Return /counters (1,000 switches) against hello-world, each on one granian worker."""
     gen_port, hello_port = free_port(), free_port()
     env = child_env({})
-    bind = f"--bind=127.0.0.1:{gen_port}"
+    hello = f"http://127.0.0.1:{hello_port}/"
+    counters = f"http://127.0.0.1:{gen_port}/counters"
+    generator = ["-m", "telemetry_stack", "generator", "--switches=1000"]
     servers = [
-        start(
-            ["-m", "telemetry_stack", "generator", "--switches=1000", bind],
-            env,
-            f"http://127.0.0.1:{gen_port}/healthz",
-        )
+        launch([*generator, f"--bind=127.0.0.1:{gen_port}"], env),
+        launch([generator_bench.__file__, "--serve-hello", str(hello_port)], env),
     ]
     try:
-        servers.append(
-            start(
-                [generator_bench.__file__, "--serve-hello", str(hello_port)],
-                env,
-                f"http://127.0.0.1:{hello_port}/",
-            )
-        )
-        hello = f"http://127.0.0.1:{hello_port}/"
-        counters = f"http://127.0.0.1:{gen_port}/counters"
+        wait_ok(f"http://127.0.0.1:{gen_port}/healthz", servers[0])
+        wait_ok(hello, servers[1])
         runs = interleave([hello, counters], rounds, seconds, connections)
     finally:
         stop(servers)

@@ -72,13 +72,6 @@ def launch(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
-def start(command: list[str], env: dict[str, str], ready_url: str) -> subprocess.Popen[bytes]:
-    """Start a server with ``python <command>`` and wait until ``ready_url`` answers."""
-    process = launch(command, env)
-    wait_ok(ready_url, process)
-    return process
-
-
 def serve_factory(factory: str, port: int, workers: int, env: dict[str, str]) -> list[str]:
     """Return the arguments that serve a WSGI ``factory`` under granian, as the services are."""
     code = (
