@@ -33,7 +33,7 @@ def create_app(config: ApiConfig | None = None, *, redis: redis.Redis | None = N
         redis = connect(
             config.redis_url, timeout=config.redis_timeout, retries=config.redis_retries
         )
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # an API: no /static route
     app.extensions[EXTENSION] = ApiState(
         config, redis, Keys(config.key_prefix), RefreshAsker(cooldown=config.retry_after)
     )

@@ -190,7 +190,7 @@ def check(api: Api, path: str, response: TestResponse) -> None:
     assert b"Traceback" not in data and b"do-not-leak" not in data
     assert status < 500 or (status == 503 and not api.live), (status, data[:200])
     if status == 503:
-        assert response.headers["Retry-After"] and b"no fresh snapshot" in data
+        assert response.headers["Retry-After"] and b"no snapshot has been written yet" in data
     if status == 400:
         assert b"parameter '" in data, data[:200]
     if status == 404 and path in PATHS:
