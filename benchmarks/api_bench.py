@@ -78,6 +78,7 @@ def bench_app() -> Flask:
     @app.get("/bench/hget")
     def hget() -> Response:
         value = client.hget(keys.switch(request.args["switch"]), request.args["metric"])
+        assert isinstance(value, bytes)
         return Response(b"%s\n" % value, content_type="text/csv")
 
     @app.get("/bench/columns")

@@ -82,7 +82,7 @@ def cache_app() -> Flask:
         if any(column is None for column in columns):
             abort(404)
         head = b"switch," + ",".join(names).encode()
-        rows = b"\n".join(map(b",".join, zip(ids, *columns, strict=True)))  # type: ignore[arg-type]
+        rows = b"\n".join(map(b",".join, zip(ids, *columns, strict=True)))
         return Response(head + b"\n" + rows + b"\n", content_type="text/csv; charset=utf-8")
 
     return app

@@ -54,7 +54,7 @@ def wait_ok(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server {process.args} exited with {process.returncode}")
+            raise RuntimeError(f"server {process.args!r} exited with {process.returncode}")
         try:
             with urllib.request.urlopen(url, timeout=1) as response:
                 if response.status == 200:
