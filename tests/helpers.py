@@ -12,11 +12,13 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
+import redis
 import requests
 
+from telemetry_common.keys import Keys
 from telemetry_stack.redis_server import free_port
 
-__all__ = ["Service", "free_port", "wait_for"]
+__all__ = ["Service", "free_port", "leader_of", "wait_for"]
 
 
 def wait_for(predicate, timeout: float, interval: float = 0.05, message: str = "condition"):  # type: ignore[no-untyped-def]
@@ -86,3 +88,11 @@ class Service:
         with contextlib.suppress(ProcessLookupError):  # leftovers of the group, if any
             os.killpg(self.process.pid, signal.SIGKILL)
         return self.process.returncode
+
+
+def leader_of(client: redis.Redis, services: list[Service], keys: Keys | None = None) -> Service:
+    """Return the refresher service whose process holds the leader lock (its name holds the pid)."""
+    lock = (keys or Keys()).leader
+    holder = wait_for(lambda: client.get(lock), 10, message="a leader").decode()
+    pid = int(holder.rsplit("-", 2)[1])
+    return next(service for service in services if service.process.pid == pid)

@@ -14,7 +14,7 @@ import pytest
 import redis
 
 from telemetry_stack.redis_server import RedisServer
-from tests.helpers import Service, wait_for
+from tests.helpers import leader_of, wait_for
 from tests.integration.test_faults_load import Load, report, statuses
 from tests.integration.test_faults_support import (
     INTERVAL,
@@ -30,20 +30,13 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 LEADER_TTL = 1.0
 
 
-def leader_of(client: redis.Redis, services: list[Service]) -> Service:
-    """Return the refresher whose process holds the leader lock (its name holds the pid)."""
-    holder = wait_for(lambda: client.get(KEYS.leader), 10, message="a leader").decode()
-    pid = int(holder.rsplit("-", 2)[1])
-    return next(service for service in services if service.process.pid == pid)
-
-
 def test_leader_killed_under_load_answers_stay_200_and_younger_than_the_ttl(
     private_redis: RedisServer, request: pytest.FixtureRequest
 ) -> None:
     client = redis.Redis.from_url(private_redis.url, socket_timeout=2)
     stack = Stack(private_redis.url, refreshers=2, leader_ttl=f"{LEADER_TTL:g}")
     try:
-        leader = leader_of(client, stack.refreshers)
+        leader = leader_of(client, stack.refreshers, KEYS)
         standby = next(service for service in stack.refreshers if service is not leader)
         with Load(stack.api_url) as load:
             time.sleep(2.0)  # steady state under load

@@ -9,20 +9,13 @@ import pytest
 import redis
 
 from telemetry_stack.redis_server import RedisServer
-from tests.helpers import Service, wait_for
+from tests.helpers import leader_of, wait_for
 from tests.integration.test_refresher_process import KEYS, generation, generator, refresher
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
 SAMPLE_EVERY = 0.1
 SAMPLE_FOR = 15.0
-
-
-def leader_of(client: redis.Redis, services: list[Service]) -> Service:
-    """Return the service whose process holds the leader lock (the name holds its pid)."""
-    holder = wait_for(lambda: client.get(KEYS.leader), 10, message="a leader").decode()
-    pid = int(holder.rsplit("-", 2)[1])
-    return next(service for service in services if service.process.pid == pid)
 
 
 def test_a_standby_takes_over_before_the_snapshot_expires(
