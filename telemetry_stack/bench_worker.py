@@ -48,6 +48,7 @@ class Worker:
         quota = self.plan.quota
         if client.asked is None:
             if now >= self.stop_at or (quota is not None and self.issued >= quota):
+                self.stop_at = min(self.stop_at, now)  # no reconnects once the quota is used
                 client.abort()
                 return
             client.asked = self.requests.draw()
@@ -102,13 +103,18 @@ class Worker:
                 return
             except OSError:
                 self.clients.discard(client)
+                if self._quota_used():
+                    return  # a reconnect racing the end of the run is not a request
                 measured = time.perf_counter() >= self.measure_at
                 (self.tally if measured else self.warm).unanswered(CONNECTION)
                 self.issued += measured
                 client.asked = None
-                if self.plan.quota is not None and self.issued >= self.plan.quota:
+                if self._quota_used():
                     self.stop_at = time.perf_counter()
                 await asyncio.sleep(RECONNECT_DELAY)
+
+    def _quota_used(self) -> bool:
+        return self.plan.quota is not None and self.issued >= self.plan.quota
 
     def sweep(self, now: float) -> None:
         """Fail requests older than the timeout; end the run when its time or quota is up."""
