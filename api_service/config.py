@@ -6,10 +6,10 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit, urlunsplit
 
 from telemetry_common.keys import DEFAULT_PREFIX
 from telemetry_common.options import Setting
+from telemetry_common.redis_client import redacted
 from telemetry_common.settings import (
     DEFAULT_REDIS_URL,
     PREFIX,
@@ -97,11 +97,7 @@ class ApiConfig:
     @property
     def redis_url_for_logs(self) -> str:
         """Return the Redis URL with its password, if any, masked."""
-        parts = urlsplit(self.redis_url)
-        if parts.password is None:
-            return self.redis_url
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-        return urlunsplit(parts._replace(netloc=netloc))
+        return redacted(self.redis_url)
 
     def to_env(self) -> dict[str, str]:
         """Return the variables that rebuild this config (for a worker process)."""

@@ -35,7 +35,7 @@ from flask import Flask, Response, request
 
 from telemetry_common.keys import Keys
 from telemetry_common.redis_client import connect
-from telemetry_stack.redis_server import RedisServer, free_port
+from telemetry_stack.servers.redis_server import RedisServer, free_port
 
 PREFIX = "apibench"
 SWITCHES = 1000

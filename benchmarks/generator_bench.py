@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from generator_service.config import GeneratorConfig
 from generator_service.feed import Feed
-from telemetry_stack.redis_server import free_port
+from telemetry_stack.servers.redis_server import free_port
 
 if TYPE_CHECKING:
     from flask import Flask

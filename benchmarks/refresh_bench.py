@@ -23,7 +23,7 @@ import redis
 from refresher_worker.parser import parse_counters
 from telemetry_common.keys import Keys
 from telemetry_common.writer import write_snapshot
-from telemetry_stack.redis_server import RedisServer
+from telemetry_stack.servers.redis_server import RedisServer
 
 METRICS = [
     "BandwidthConsumption", "CpuUsage", "MemoryUsage", "Latency",

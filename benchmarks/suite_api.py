@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from benchmarks import api_bench
 from benchmarks.suite_load import child_env, interleave, launch, row, serve_factory, stop, wait_ok
 from benchmarks.suite_table import Row
-from telemetry_stack.redis_server import RedisServer, free_port
+from telemetry_stack.servers.redis_server import RedisServer, free_port
 
 GET = f"/telemetry/GetMetric?{api_bench.ONE}"
 LIST3 = f"/telemetry/ListMetrics?metrics={api_bench.THREE}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from benchmarks import generator_bench
 from benchmarks.suite_load import child_env, interleave, launch, row, stop, wait_ok
 from benchmarks.suite_table import Row, slope
-from telemetry_stack.redis_server import free_port
+from telemetry_stack.servers.redis_server import free_port
 
 SIZES = (1_000, 10_000, 100_000)
 

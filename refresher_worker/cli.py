@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-from urllib.parse import urlsplit
 
 from refresher_worker.settings import SETTINGS, RefresherSettings
 from telemetry_common.options import add_setting_options, resolve_settings
+from telemetry_common.redis_client import redacted
 from telemetry_common.settings import environ
 
 HELP = "Refresh the Redis snapshot from the generator: one leader enqueues, every process works."
@@ -23,15 +23,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def resolve(args: argparse.Namespace, env: dict[str, str]) -> RefresherSettings:
     """Return the settings from ``env`` with the given options on top."""
     return resolve_settings(args, env, SETTINGS, RefresherSettings.from_env)
-
-
-def redacted(url: str) -> str:
-    """Return ``url`` without its password, for the log."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return parts._replace(netloc=netloc).geturl()
 
 
 def run(args: argparse.Namespace) -> int:

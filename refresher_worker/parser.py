@@ -16,7 +16,7 @@ from itertools import repeat
 import numpy as np
 import numpy.typing as npt
 
-from refresher_worker.numbers import bad_number_index, values_matrix
+from refresher_worker.number_text import bad_number_index, values_matrix
 from telemetry_common.snapshot import Table
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024

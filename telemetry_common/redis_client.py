@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import redis
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.retry import Retry
@@ -20,3 +22,12 @@ def connect(url: str, *, timeout: float = 0.5, retries: int = 1) -> redis.Redis:
         retry=Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.1), retries),
         health_check_interval=30,
     )
+
+
+def redacted(url: str) -> str:
+    """Return ``url`` with its password, if any, masked: for logs and status output."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()

@@ -15,9 +15,9 @@ SUBCOMMANDS: dict[str, str] = {
     "generator": "generator_service.cli",
     "refresher": "refresher_worker.cli",
     "api": "api_service.cli",
-    "up": "telemetry_stack.up",
-    "status": "telemetry_stack.status",
-    "bench": "telemetry_stack.bench",
+    "up": "telemetry_stack.up.command",
+    "status": "telemetry_stack.status.command",
+    "bench": "telemetry_stack.bench.command",
 }
 
 

@@ -9,7 +9,7 @@ import fakeredis
 import pytest
 import redis
 
-from telemetry_stack.redis_server import RedisServer, answers
+from telemetry_stack.servers.redis_server import RedisServer, answers
 
 DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
 

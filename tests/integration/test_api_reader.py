@@ -10,7 +10,7 @@ from telemetry_common.keys import Keys
 from telemetry_common.redis_client import connect
 from telemetry_common.snapshot import Table
 from telemetry_common.writer import write_snapshot
-from telemetry_stack.redis_server import RedisServer
+from telemetry_stack.servers.redis_server import RedisServer
 
 pytestmark = pytest.mark.integration
 

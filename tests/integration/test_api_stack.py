@@ -12,7 +12,7 @@ import requests
 from refresher_worker.parser import parse_counters
 from telemetry_common.keys import Keys
 from telemetry_common.writer import write_snapshot
-from telemetry_stack.redis_server import RedisServer
+from telemetry_stack.servers.redis_server import RedisServer
 from tests.helpers import Service, free_port, wait_for
 
 pytestmark = pytest.mark.integration

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from telemetry_stack.redis_server import RedisServer
+from telemetry_stack.servers.redis_server import RedisServer
 from tests.helpers import Service, free_port
 
 pytestmark = pytest.mark.integration

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.faultproxy import FaultProxy
+from tests.helpers.faultproxy import FaultProxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(30)]
 

@@ -13,15 +13,15 @@ import time
 import pytest
 import redis
 
-from telemetry_stack.redis_server import RedisServer
+from telemetry_stack.servers.redis_server import RedisServer
 from tests.helpers import wait_for
-from tests.integration.test_faults_load import Load, Sample, report, statuses
-from tests.integration.test_faults_support import (
+from tests.helpers.faults import (
     INTERVAL,
     Stack,
     generation,
     require,
 )
+from tests.helpers.load import Load, Sample, report, statuses
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 

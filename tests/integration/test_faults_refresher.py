@@ -13,10 +13,9 @@ import time
 import pytest
 import redis
 
-from telemetry_stack.redis_server import RedisServer
+from telemetry_stack.servers.redis_server import RedisServer
 from tests.helpers import leader_of, wait_for
-from tests.integration.test_faults_load import Load, report, statuses
-from tests.integration.test_faults_support import (
+from tests.helpers.faults import (
     INTERVAL,
     KEYS,
     TTL,
@@ -24,6 +23,7 @@ from tests.integration.test_faults_support import (
     generation,
     wait_generation_above,
 )
+from tests.helpers.load import Load, report, statuses
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 

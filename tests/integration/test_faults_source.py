@@ -16,11 +16,10 @@ import pytest
 import redis
 import requests
 
-from telemetry_stack.redis_server import RedisServer
-from tests.faultproxy import FaultProxy
+from telemetry_stack.servers.redis_server import RedisServer
 from tests.helpers import wait_for
-from tests.integration.test_faults_load import report
-from tests.integration.test_faults_support import (
+from tests.helpers.faultproxy import FaultProxy
+from tests.helpers.faults import (
     INTERVAL,
     Stack,
     generation,
@@ -28,6 +27,7 @@ from tests.integration.test_faults_support import (
     status,
     wait_generation_above,
 )
+from tests.helpers.load import report
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 

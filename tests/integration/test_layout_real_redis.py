@@ -9,7 +9,7 @@ from telemetry_common import packing, raw_exec
 from telemetry_common.keys import Keys
 from telemetry_common.reader import read_columns
 from telemetry_common.writer import write_snapshot
-from tests.layout_helpers import dump, table
+from tests.helpers.layout import dump, table
 
 pytestmark = pytest.mark.integration
 

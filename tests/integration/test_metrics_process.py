@@ -17,9 +17,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from telemetry_common.keys import Keys
 from telemetry_common.snapshot import SourceInfo, Table
 from telemetry_common.writer import write_snapshot
-from telemetry_stack.redis_server import RedisServer
+from telemetry_stack.servers.redis_server import RedisServer
 from tests.helpers import Service, free_port, wait_for
-from tests.integration.test_refresher_process import generator
+from tests.helpers.processes import generator
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 

@@ -8,9 +8,9 @@ import time
 import pytest
 import redis
 
-from telemetry_stack.redis_server import RedisServer
+from telemetry_stack.servers.redis_server import RedisServer
 from tests.helpers import leader_of, wait_for
-from tests.integration.test_refresher_process import KEYS, generation, generator, refresher
+from tests.helpers.processes import KEYS, generation, generator, refresher
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 

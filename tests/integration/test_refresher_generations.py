@@ -16,10 +16,10 @@ import pytest
 import redis
 
 from telemetry_common.reader import NoSnapshot, read_columns
-from telemetry_stack.redis_server import RedisServer
+from telemetry_stack.servers.redis_server import RedisServer
 from tests.helpers import wait_for
-from tests.integration.test_refresher_process import KEYS, generation, refresher
-from tests.unit.test_refresher_fetch import Reply, StubSource
+from tests.helpers.processes import KEYS, generation, refresher
+from tests.helpers.source import Reply, StubSource
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 

@@ -12,51 +12,13 @@ import pytest
 import redis
 import requests
 
-from telemetry_common.keys import Keys
 from telemetry_common.reader import read_catalog, read_columns
-from telemetry_stack.redis_server import RedisServer
-from tests.helpers import Service, free_port, wait_for
-from tests.unit.test_refresher_fetch import Reply, StubSource
+from telemetry_stack.servers.redis_server import RedisServer
+from tests.helpers import wait_for
+from tests.helpers.processes import KEYS, generation, generator, refresher, snapshot_dump, status
+from tests.helpers.source import Reply, StubSource
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
-
-KEYS = Keys()
-
-
-def refresher(redis_url: str, source_url: str, **settings: str) -> Service:
-    """Start one refresher process; ``settings`` are TELEMETRY_* names without the prefix."""
-    env = {"TELEMETRY_REDIS_URL": redis_url, "TELEMETRY_SOURCE_URL": source_url}
-    env |= {f"TELEMETRY_{name.upper()}": value for name, value in settings.items()}
-    return Service(["refresher"], env=env)
-
-
-def generator(switches: int = 30, tick: str = "1") -> tuple[Service, str]:
-    """Start a generator process and return it with its /counters URL, once it answers."""
-    port = free_port()
-    service = Service(
-        ["generator", "--bind", f"127.0.0.1:{port}", "--seed", "7"],
-        env={"TELEMETRY_SWITCHES": str(switches), "TELEMETRY_TICK_INTERVAL": tick},
-    )
-    service.wait_http(f"http://127.0.0.1:{port}/healthz")
-    return service, f"http://127.0.0.1:{port}/counters"
-
-
-def generation(client: redis.Redis) -> int:
-    """Return the live snapshot's generation, 0 when there is none."""
-    value = client.hget(KEYS.meta, "generation")
-    return int(value) if value else 0
-
-
-def snapshot_dump(client: redis.Redis) -> dict[str, bytes | None]:
-    """Return the serialized content of every key of the live snapshot."""
-    catalog = read_catalog(client, KEYS)
-    names = [KEYS.meta, KEYS.generation, KEYS.switches, KEYS.metrics]
-    names += [KEYS.switch(s) for s in catalog.switches] + [KEYS.metric(m) for m in catalog.metrics]
-    return {name: client.dump(name) for name in names}
-
-
-def status(client: redis.Redis) -> dict[str, str]:
-    return {k.decode(): v.decode() for k, v in client.hgetall(KEYS.status).items()}
 
 
 @pytest.fixture

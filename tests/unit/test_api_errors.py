@@ -13,8 +13,8 @@ from api_service.params import MAX_METRICS
 from api_service.state import EXTENSION
 from telemetry_common.jobs import refresh_queue
 from telemetry_common.redis_client import connect
-from telemetry_stack.redis_server import free_port
-from tests.unit.test_api_support import make_app, put_snapshot
+from telemetry_stack.servers.redis_server import free_port
+from tests.helpers.api import make_app, put_snapshot
 
 SWITCH_RULE = "expected a switch id: 1 to 128 characters, no control characters"
 METRIC_RULE = "expected a metric name: 1 to 64 characters among A-Z a-z 0-9 _ . -"

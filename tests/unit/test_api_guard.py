@@ -9,7 +9,7 @@ import fakeredis
 import pytest
 from fakeredis._socket._base import BaseFakeSocket
 
-from tests.unit.test_api_support import make_app, put_snapshot
+from tests.helpers.api import make_app, put_snapshot
 
 HOSTILE = [
     "*",

@@ -8,7 +8,7 @@ import fakeredis
 import pytest
 from flask.testing import FlaskClient
 
-from tests.unit.test_api_support import AGE, METRICS, SWITCHES, make_app, put_snapshot
+from tests.helpers.api import AGE, METRICS, SWITCHES, make_app, put_snapshot
 
 JSON = {"Accept": "application/json"}
 

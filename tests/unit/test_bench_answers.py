@@ -6,14 +6,14 @@ from collections import Counter
 
 import pytest
 
-from telemetry_stack.bench_answers import (
+from telemetry_stack.bench.answers import (
     GET_METRIC,
     LIST_METRICS,
     Asked,
     Catalog,
     Requests,
 )
-from telemetry_stack.bench_checks import check
+from telemetry_stack.bench.checks import check
 
 CATALOG = Catalog(["1", "2", "3"], ["Latency", "CpuUsage", "PacketLoss"], discovered=True)
 

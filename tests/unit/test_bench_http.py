@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from telemetry_stack.bench_http import AnswerReader, ProtocolError
+from telemetry_stack.bench.http import AnswerReader, ProtocolError
 
 HEAD = (
     b"HTTP/1.1 200 OK\r\ncontent-type: text/csv\r\nX-Telemetry-Age: 4.512\r\n"

@@ -7,8 +7,8 @@ import argparse
 import pytest
 
 from telemetry_common.settings import ConfigError
-from telemetry_stack import bench
-from telemetry_stack.bench_options import parse_mix, parse_rate, resolve
+from telemetry_stack.bench import command as bench
+from telemetry_stack.bench.options import parse_mix, parse_rate, resolve
 
 
 def parse(*argv: str) -> argparse.Namespace:

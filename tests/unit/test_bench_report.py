@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 
-from telemetry_stack.bench_answers import Catalog
-from telemetry_stack.bench_options import BenchSettings
-from telemetry_stack.bench_plan import plans, shares
-from telemetry_stack.bench_report import build, render, to_json
-from telemetry_stack.bench_stats import CONNECTION, Tally
-from telemetry_stack.bench_thresholds import verdicts
+from telemetry_stack.bench.answers import Catalog
+from telemetry_stack.bench.options import BenchSettings
+from telemetry_stack.bench.plan import plans, shares
+from telemetry_stack.bench.report import build, render, to_json
+from telemetry_stack.bench.stats import CONNECTION, Tally
+from telemetry_stack.bench.thresholds import verdicts
 
 CATALOG = Catalog(["1", "2"], ["Latency"], discovered=True)
 

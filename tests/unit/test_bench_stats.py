@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from telemetry_stack.bench_stats import (
+from telemetry_stack.bench.stats import (
     BAD_ANSWER,
     CONNECTION,
     STATUS,

@@ -6,11 +6,11 @@ import asyncio
 import multiprocessing
 import socket
 
-from telemetry_stack.bench_answers import Catalog
-from telemetry_stack.bench_plan import Plan
-from telemetry_stack.bench_stats import BAD_ANSWER, CONNECTION, STATUS, TIMEOUT, Tally
-from telemetry_stack.bench_stub import STUB_METRICS, StubTable, _Server
-from telemetry_stack.bench_worker import Worker
+from telemetry_stack.bench.answers import Catalog
+from telemetry_stack.bench.plan import Plan
+from telemetry_stack.bench.stats import BAD_ANSWER, CONNECTION, STATUS, TIMEOUT, Tally
+from telemetry_stack.bench.stub import STUB_METRICS, StubTable, _Server
+from telemetry_stack.bench.worker import Worker
 from tests.helpers import free_port
 
 SWITCHES = [str(n) for n in range(1, 11)]

@@ -32,7 +32,7 @@ try:
     from schemathesis.checks import positive_data_acceptance
 except ImportError:  # not a dev dependency yet: the conformance test is skipped
     schemathesis = None  # type: ignore[assignment]
-from tests.unit.test_api_support import METRICS, ROWS, SWITCHES, make_app, put_snapshot
+from tests.helpers.api import METRICS, ROWS, SWITCHES, make_app, put_snapshot
 
 PREFIX = b"telemetry:"
 RQ_KEYS = {b"rq:queues", b"rq:queue:telemetry", b"rq:job:telemetry-refresh"}

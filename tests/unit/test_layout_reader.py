@@ -16,7 +16,7 @@ from telemetry_common.reader import (
 )
 from telemetry_common.snapshot import SourceInfo
 from telemetry_common.writer import write_snapshot
-from tests.layout_helpers import table
+from tests.helpers.layout import table
 
 KEYS = Keys()
 METRICS = ["BandwidthConsumption", "CpuUsage", "Latency"]

@@ -13,7 +13,7 @@ from telemetry_common import raw_exec
 from telemetry_common.keys import Keys
 from telemetry_common.snapshot import SourceInfo
 from telemetry_common.writer import Plan, write_snapshot
-from tests.layout_helpers import dump, table
+from tests.helpers.layout import dump, table
 
 KEYS = Keys()
 ROWS = {"1": ["0.5", "10"], "sw 2": ["1.25", "11"], "x,é": ["-3", "12"]}

@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from api_service.cli import MULTIPROC_DIR, metrics_directory
 from tests.helpers import free_port
-from tests.unit.test_api_support import AGE, make_app, put_snapshot
+from tests.helpers.api import AGE, make_app, put_snapshot
 
 GET_METRIC = "/telemetry/GetMetric"
 LIST_METRICS = "/telemetry/ListMetrics"

@@ -17,7 +17,7 @@ from telemetry_common.jobs import REFRESH_FUNCTION, enqueue_refresh, refresh_que
 from telemetry_common.keys import Keys
 from telemetry_common.reader import read_info
 from tests.helpers import free_port
-from tests.unit.test_refresher_fetch import Reply, StubSource
+from tests.helpers.source import Reply, StubSource
 
 
 @pytest.fixture

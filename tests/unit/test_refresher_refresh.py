@@ -13,7 +13,7 @@ from refresher_worker.settings import RefresherSettings
 from telemetry_common.keys import Keys
 from telemetry_common.reader import read_catalog, read_columns, read_info
 from tests.helpers import free_port
-from tests.unit.test_refresher_fetch import CSV, Reply, StubSource
+from tests.helpers.source import CSV, Reply, StubSource
 
 KEYS = Keys()
 

@@ -8,9 +8,9 @@ import time
 import pytest
 import redis
 
-from refresher_worker.cli import redacted
 from refresher_worker.settings import RefresherSettings
 from refresher_worker.worker import WorkerLoop
+from telemetry_common.redis_client import redacted
 from telemetry_common.settings import ConfigError
 from telemetry_stack.cli import build_parser, main
 from tests.helpers import free_port

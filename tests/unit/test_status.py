@@ -12,10 +12,10 @@ import pytest
 from refresher_worker.status import Outcome, beat, record
 from telemetry_common.jobs import enqueue_refresh
 from telemetry_common.keys import Keys
-from telemetry_stack import status
 from telemetry_stack.cli import build_parser, main
+from telemetry_stack.status import command as status
 from tests.helpers import free_port
-from tests.unit.test_api_support import put_snapshot
+from tests.helpers.api import put_snapshot
 
 KEYS = Keys()
 ERROR = "http://gen:9001/counters: no complete answer within 3 s"

@@ -11,7 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from telemetry_stack.health import (
+from telemetry_stack.servers.redis_server import free_port
+from telemetry_stack.up.health import (
     Interrupted,
     StartError,
     http_ok,
@@ -19,8 +20,7 @@ from telemetry_stack.health import (
     redis_ok,
     wait_healthy,
 )
-from telemetry_stack.redis_server import free_port
-from telemetry_stack.supervisor import ChildFailed, Supervisor
+from telemetry_stack.up.supervisor import ChildFailed, Supervisor
 
 
 class Handler(BaseHTTPRequestHandler):

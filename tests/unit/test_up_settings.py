@@ -7,8 +7,8 @@ import argparse
 import pytest
 
 from telemetry_common.settings import ConfigError
-from telemetry_stack.up import add_arguments
-from telemetry_stack.up_settings import UpSettings, resolve, url_host
+from telemetry_stack.up.command import add_arguments
+from telemetry_stack.up.settings import UpSettings, resolve, url_host
 
 
 def parse(*argv: str) -> argparse.Namespace:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from telemetry_stack import summary
-from telemetry_stack.up_settings import UpSettings
+from telemetry_stack.up import summary
+from telemetry_stack.up.settings import UpSettings
 
 
 def test_summary_shows_every_url_with_commands_to_try(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from telemetry_stack.supervisor import ChildFailed, Supervisor, reason
+from telemetry_stack.up.supervisor import ChildFailed, Supervisor, reason
 from tests.helpers import wait_for
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Protocol
 
-from telemetry_stack.bench_answers import Asked
-from telemetry_stack.bench_http import Answer, AnswerReader
+from telemetry_stack.bench.answers import Asked
+from telemetry_stack.bench.http import Answer, AnswerReader
 
 if TYPE_CHECKING:
-    from telemetry_stack.bench_stats import Tally
+    from telemetry_stack.bench.stats import Tally
 
 
 class Owner(Protocol):

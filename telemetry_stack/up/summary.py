@@ -7,10 +7,10 @@ import shlex
 import shutil
 from urllib.parse import urlencode
 
-from refresher_worker.cli import redacted
 from telemetry_common.keys import Keys
-from telemetry_stack.health import get_json
-from telemetry_stack.up_settings import UpSettings
+from telemetry_common.redis_client import redacted
+from telemetry_stack.up.health import get_json
+from telemetry_stack.up.settings import UpSettings
 
 logger = logging.getLogger(__name__)
 

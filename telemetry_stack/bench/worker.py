@@ -13,12 +13,12 @@ import ssl
 import time
 from multiprocessing.connection import Connection
 
-from telemetry_stack.bench_answers import Requests
-from telemetry_stack.bench_checks import check
-from telemetry_stack.bench_client import Client
-from telemetry_stack.bench_http import Answer
-from telemetry_stack.bench_plan import Plan
-from telemetry_stack.bench_stats import CONNECTION, TIMEOUT, Tally
+from telemetry_stack.bench.answers import Requests
+from telemetry_stack.bench.checks import check
+from telemetry_stack.bench.client import Client
+from telemetry_stack.bench.http import Answer
+from telemetry_stack.bench.plan import Plan
+from telemetry_stack.bench.stats import CONNECTION, TIMEOUT, Tally
 
 RECONNECT_DELAY = 0.1  # seconds before a failed connection is tried again
 SWEEP = 0.05  # seconds between two looks at timeouts, the clock and the parent

@@ -13,7 +13,7 @@ import argparse
 import logging
 import sys
 
-from telemetry_stack.bench_options import DEFAULT_DURATION, DEFAULT_URL
+from telemetry_stack.bench.options import DEFAULT_DURATION, DEFAULT_URL
 
 HELP = "Load-test the API (GetMetric/ListMetrics mix), check the answers, report rates and latency."
 
@@ -106,12 +106,12 @@ def run(args: argparse.Namespace) -> int:
     """Run the bench; return 0, or the status of what failed."""
     from telemetry_common.logs import configure_logging
     from telemetry_common.settings import environ
-    from telemetry_stack import bench_options
-    from telemetry_stack.bench_catalog import Unreachable, discover
-    from telemetry_stack.bench_report import build, render, to_json
-    from telemetry_stack.bench_runner import run_load
-    from telemetry_stack.bench_stub import start_stub
-    from telemetry_stack.bench_wrk import run_wrk
+    from telemetry_stack.bench import options as bench_options
+    from telemetry_stack.bench.catalog import Unreachable, discover
+    from telemetry_stack.bench.report import build, render, to_json
+    from telemetry_stack.bench.runner import run_load
+    from telemetry_stack.bench.stub import start_stub
+    from telemetry_stack.bench.wrk import run_wrk
 
     configure_logging({"TELEMETRY_LOG_LEVEL": "WARNING", **environ()})
     stub = None

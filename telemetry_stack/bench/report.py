@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from telemetry_stack.bench_answers import Catalog
-from telemetry_stack.bench_options import BenchSettings
-from telemetry_stack.bench_stats import ERROR_KINDS, Tally, error_rate, latency_ms
-from telemetry_stack.bench_thresholds import Latency, verdicts
+from telemetry_stack.bench.answers import Catalog
+from telemetry_stack.bench.options import BenchSettings
+from telemetry_stack.bench.stats import ERROR_KINDS, Tally, error_rate, latency_ms
+from telemetry_stack.bench.thresholds import Latency, verdicts
 
 BUSY_WARNING = 0.8  # share of its processes' time the load generator may be busy unremarked
 

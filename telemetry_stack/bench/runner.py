@@ -14,11 +14,11 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Any, cast
 
-from telemetry_stack.bench_answers import Catalog
-from telemetry_stack.bench_options import BenchSettings
-from telemetry_stack.bench_plan import plans
-from telemetry_stack.bench_stats import Tally
-from telemetry_stack.bench_worker import work
+from telemetry_stack.bench.answers import Catalog
+from telemetry_stack.bench.options import BenchSettings
+from telemetry_stack.bench.plan import plans
+from telemetry_stack.bench.stats import Tally
+from telemetry_stack.bench.worker import work
 
 logger = logging.getLogger(__name__)
 

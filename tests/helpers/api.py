@@ -1,4 +1,4 @@
-"""Helpers shared by the API's unit tests (this module holds no tests)."""
+"""The API app on a given client, and a known snapshot written with the real writer."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ import redis
 import requests
 
 from telemetry_common.keys import Keys
-from telemetry_stack.redis_server import free_port
+from telemetry_stack.servers.redis_server import free_port
 
 __all__ = ["Service", "free_port", "leader_of", "wait_for"]
 

@@ -28,7 +28,7 @@ from telemetry_common.settings import (
     env_redis_url,
     env_str,
 )
-from telemetry_stack.redis_server import free_port
+from telemetry_stack.servers.redis_server import free_port
 
 REDIS_URL = PREFIX + "REDIS_URL"
 KEY_PREFIX = PREFIX + "KEY_PREFIX"

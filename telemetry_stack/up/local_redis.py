@@ -13,12 +13,12 @@ import logging
 from typing import TYPE_CHECKING
 
 from telemetry_common.settings import environ
-from telemetry_stack.health import redis_ok, wait_healthy
-from telemetry_stack.redis_server import RedisServer, answers
-from telemetry_stack.supervisor import Supervisor
+from telemetry_stack.servers.redis_server import RedisServer, answers
+from telemetry_stack.up.health import redis_ok, wait_healthy
+from telemetry_stack.up.supervisor import Supervisor
 
 if TYPE_CHECKING:
-    from telemetry_stack.up_settings import UpSettings
+    from telemetry_stack.up.settings import UpSettings
 
 logger = logging.getLogger(__name__)
 

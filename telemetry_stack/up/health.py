@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from telemetry_common.redis_client import connect
-from telemetry_stack.supervisor import Supervisor
+from telemetry_stack.up.supervisor import Supervisor
 
 Probe = tuple[bool, str]
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import redis
 
 from telemetry_common.keys import Keys
-from tests.faultproxy import FaultProxy
 from tests.helpers import Service, free_port, wait_for
+from tests.helpers.faultproxy import FaultProxy
 
 PREFIX = "faults"
 KEYS = Keys(PREFIX)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from telemetry_stack.bench_answers import Catalog
-from telemetry_stack.bench_options import BenchSettings
+from telemetry_stack.bench.answers import Catalog
+from telemetry_stack.bench.options import BenchSettings
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from telemetry_common.settings import ConfigError
-from telemetry_stack.bench_answers import GET_METRIC, KINDS, LIST_METRICS
+from telemetry_stack.bench.answers import GET_METRIC, KINDS, LIST_METRICS
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 DEFAULT_DURATION = 10.0

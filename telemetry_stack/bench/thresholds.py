@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from telemetry_stack.bench_options import BenchSettings
-from telemetry_stack.bench_stats import Tally, error_rate, latency_ms
+from telemetry_stack.bench.options import BenchSettings
+from telemetry_stack.bench.stats import Tally, error_rate, latency_ms
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 
-from telemetry_stack.bench_answers import GET_METRIC, Asked, Catalog
+from telemetry_stack.bench.answers import GET_METRIC, Asked, Catalog
 
 _NUMBERS = b"0123456789.-+eE"
 _TABLE = _NUMBERS + b",\n"  # what a table of numbers with numeric ids is made of

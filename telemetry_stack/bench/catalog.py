@@ -12,8 +12,8 @@ import logging
 import urllib.error
 import urllib.request
 
-from telemetry_stack.bench_answers import Catalog
-from telemetry_stack.bench_options import BenchSettings
+from telemetry_stack.bench.answers import Catalog
+from telemetry_stack.bench.options import BenchSettings
 
 logger = logging.getLogger(__name__)
 

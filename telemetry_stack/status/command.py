@@ -90,9 +90,8 @@ def run(args: argparse.Namespace, *, client: redis.Redis | None = None) -> int:
     """Print the status; return 0 when a fresh snapshot exists, else 1."""
     import redis
 
-    from refresher_worker.cli import redacted
-    from telemetry_common.redis_client import connect
-    from telemetry_stack.status_report import collect
+    from telemetry_common.redis_client import connect, redacted
+    from telemetry_stack.status.report import collect
 
     settings = resolve_settings(args, dict(environ()), SETTINGS, StatusSettings.from_env)
     if client is None:

@@ -1,0 +1,1 @@
+"""``telemetry bench``: load-test a deployment's API and check every answer."""

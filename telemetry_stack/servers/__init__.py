@@ -1,0 +1,1 @@
+"""Local Redis-protocol servers for the stack, the tests and the benchmarks."""

@@ -1,0 +1,1 @@
+"""``telemetry up``: the whole stack on this machine, supervised, stopped on Ctrl-C."""
