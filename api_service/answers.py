@@ -1,8 +1,9 @@
 """Wrap a data body in its response: generation, age, ETag, Cache-Control, and 304 when unchanged.
 
-The ETag names the snapshot's generation, the format and a checksum of the request, so one
-generation answers the same request with the same tag; a client that sends it back gets a
-bodiless 304 and the body is never rendered.
+The ETag names the snapshot's random id, the format and a checksum of the request, so one
+snapshot answers the same request with the same tag; a client that sends it back gets a
+bodiless 304 and the body is never rendered. The id, unlike the generation, never names two
+snapshots, even after Redis lost its data and the generation counter started again.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from telemetry_common.snapshot import SnapshotInfo
 
 GENERATION_HEADER = "X-Telemetry-Generation"
 AGE_HEADER = "X-Telemetry-Age"
+SNAPSHOT_HEADER = "X-Telemetry-Snapshot"
 
 # Renders the body from the data's age in seconds.
 Render = Callable[[float], bytes]
@@ -47,7 +49,8 @@ class DataResponse(Response):
 
 def etag_for(info: SnapshotInfo, fmt: str, request_key: str) -> str:
     """Return the unquoted ETag of one request's answer from one snapshot."""
-    return f"{info.generation}-{fmt}-{zlib.crc32(request_key.encode()):08x}"
+    snapshot = info.snapshot or f"g{info.generation}"  # no id: written by an older refresher
+    return f"{snapshot}-{fmt}-{zlib.crc32(request_key.encode()):08x}"
 
 
 def _not_modified(request: Request, etag: str) -> bool:
@@ -66,6 +69,7 @@ def answer(
         ("Cache-Control", f"max-age={int(info.expires_in)}"),
         ("Vary", "Accept"),
         (GENERATION_HEADER, str(info.generation)),
+        (SNAPSHOT_HEADER, info.snapshot),
         (AGE_HEADER, f"{age:.3f}"),
     ]
     if _not_modified(request, etag):

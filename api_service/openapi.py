@@ -52,9 +52,10 @@ def _answer(description: str, json_body: Schema, other: str = TEXT, **headers: s
 
 PROBLEM: Schema = {"$ref": "#/components/schemas/Problem"}
 DATA_HEADERS = {
-    "ETag": "the generation, the format and a checksum of the request",
+    "ETag": "the snapshot's id, the format and a checksum of the request",
     "Cache_Control": "max-age: seconds before the snapshot expires",
-    "X_Telemetry_Generation": "the snapshot the answer comes from",
+    "X_Telemetry_Generation": "the number of the snapshot the answer comes from",
+    "X_Telemetry_Snapshot": "the random id of that snapshot, never reused",
     "X_Telemetry_Age": "seconds since the generator produced the data",
 }
 UNAVAILABLE = _answer(

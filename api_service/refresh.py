@@ -1,7 +1,9 @@
 """Ask the refreshers for a snapshot when the API finds none, at most once per cooldown.
 
 RQ's unique job id already turns many asks into one fetch; the cooldown also spares Redis a
-Lua call per request while a cold start heals.
+Lua call per request while a cold start heals. Each ask returns the sentence the 503 says
+about it, true to what happened: a refresh is requested only when a job really is queued or
+running; when queueing failed, the client is told so.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from telemetry_common.jobs import enqueue_refresh
 
 logger = logging.getLogger(__name__)
 
+REQUESTED = "a refresh is requested"
+
 
 class RefreshAsker:
     """Queue a refresh job when asked, unless one was asked for less than ``cooldown`` ago."""
@@ -24,23 +28,37 @@ class RefreshAsker:
         self.cooldown = cooldown
         self.asked = 0  # how many times this process called enqueue_refresh
         self.queued = 0  # how many of those calls queued a new job
+        self.failed = 0  # how many of those calls could not reach the queue
         self._next = 0.0
+        self._said = REQUESTED  # the answer of the last call, repeated during the cooldown
         self._lock = threading.Lock()
 
-    def ask(self, client: redis.Redis, reason: str) -> bool:
-        """Queue a refresh unless one was asked for recently; return whether a job was queued."""
+    def ask(self, client: redis.Redis, reason: str) -> str:
+        """Queue a refresh unless one was asked for recently; return what to tell the client."""
         now = time.monotonic()
         with self._lock:
             if now < self._next:
-                return False
+                return self._said
             self._next = now + self.cooldown
             self.asked += 1
         try:
             queued = enqueue_refresh(client, reason=reason)
         except redis.RedisError as exc:
             logger.warning("could not ask for a refresh: %s", exc)
-            return False
+            self.failed += 1
+            self._said = f"requesting a refresh failed ({_failure(exc)})"
+            return self._said
         if queued:
             self.queued += 1
             logger.info("asked the refreshers for a snapshot (%s)", reason)
-        return queued
+        self._said = REQUESTED  # queued now, or already queued or running
+        return self._said
+
+
+def _failure(exc: redis.RedisError) -> str:
+    """Return why queueing failed, in a few words safe to show a client."""
+    if isinstance(exc, redis.ConnectionError | redis.TimeoutError):
+        return "the queue's Redis is unreachable"
+    if isinstance(exc, redis.ReadOnlyError):
+        return "the queue's Redis is a read-only replica"
+    return "the queue's Redis refused it"

@@ -15,11 +15,12 @@ from wsgiref.simple_server import WSGIServer
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
 from refresher_worker.status import SOURCE_KINDS, Outcome
+from telemetry_common.fence import REASONS
 from telemetry_common.logs import log_event
 
 logger = logging.getLogger(__name__)
 
-OUTCOMES = ("written", "unchanged", "failed")
+OUTCOMES = ("written", "unchanged", "failed", "fenced")
 # The kinds of failure, as the status hash names them, plus Redis (which has no status then).
 ERROR_KINDS = (
     "source_unreachable",
@@ -62,6 +63,12 @@ class RefresherMetrics:
         self.errors = Counter(
             "telemetry_refresh_errors", "Failed refreshes, by kind", ["kind"], registry=registry
         )
+        self.fenced = Counter(
+            "telemetry_refresh_fenced",
+            "Tables discarded whole because Redis held a newer snapshot, by reason",
+            ["reason"],
+            registry=registry,
+        )
         self.rows = Gauge(
             "telemetry_refresh_rows", "Switches (rows) of the last table written", registry=registry
         )
@@ -84,6 +91,8 @@ class RefresherMetrics:
             self.duration.labels(outcome)
         for kind in ERROR_KINDS:
             self.errors.labels(kind)
+        for reason in REASONS:
+            self.fenced.labels(reason)
 
     def observe(self, outcome: Outcome) -> None:
         """Count one refresh and update the gauges it moves."""
@@ -96,6 +105,9 @@ class RefresherMetrics:
                 self.source_up.set(0)
             return
         self.source_up.set(1)
+        if outcome.result == "fenced":
+            self.fenced.labels(outcome.error_kind).inc()
+            return
         self.last_success.set(time.time())
         if outcome.result == "written":
             self.rows.set(outcome.rows)

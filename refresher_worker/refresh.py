@@ -1,7 +1,9 @@
 """One refresh: conditional fetch, complete validation, one atomic write, and its record.
 
 Nothing is written unless a whole valid table arrived: a failure leaves the last good snapshot
-in place until its TTL, and is recorded in the status hash and the log instead.
+in place until its TTL, and is recorded in the status hash and the log instead. The refresh
+takes its fencing token before it fetches, so a refresh that was paused anywhere (fetch,
+parse, write) and resumes after a later one has written is fenced: it writes nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from refresher_worker.fetch import Fetched, NotModified, SourceError, fetch_coun
 from refresher_worker.parser import CsvError, parse_counters
 from refresher_worker.settings import RefresherSettings
 from refresher_worker.status import Outcome, record
+from telemetry_common.fence import Fenced, issue_token
 from telemetry_common.keys import Keys
 from telemetry_common.reader import NoSnapshot, read_info
 from telemetry_common.snapshot import SourceInfo
@@ -49,6 +52,7 @@ def refresh_once(
     """
     started = time.monotonic()
     url = settings.source_url
+    token = issue_token(client, keys)
     etag = live_etag(client, keys)
     try:
         answer = fetch(
@@ -73,7 +77,12 @@ def refresh_once(
         message = f"invalid CSV from {url}: parser error {exc!r}"
         return _failed(client, keys, worker, started, "invalid_csv", message, url)
     source = SourceInfo(answer.etag, answer.tick, answer.tick_time, answer.fetched_at)
-    generation = write_snapshot(client, keys, table, ttl=settings.ttl, source=source)
+    try:
+        generation = write_snapshot(
+            client, keys, table, ttl=settings.ttl, source=source, token=token
+        )
+    except Fenced as fenced:
+        return _fenced(client, keys, worker, started, fenced, url)
     outcome = Outcome(
         "written",
         time.monotonic() - started,
@@ -104,5 +113,15 @@ def _failed(
     url: str,
 ) -> Outcome:
     outcome = Outcome("failed", time.monotonic() - started, error_kind=kind, error=message)
+    record(client, keys, outcome, worker, source_url=url)
+    return outcome
+
+
+def _fenced(
+    client: redis.Redis, keys: Keys, worker: str, started: float, fenced: Fenced, url: str
+) -> Outcome:
+    outcome = Outcome(
+        "fenced", time.monotonic() - started, error_kind=fenced.reason, error=str(fenced)
+    )
     record(client, keys, outcome, worker, source_url=url)
     return outcome

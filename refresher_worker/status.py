@@ -24,7 +24,8 @@ logger = logging.getLogger(__name__)
 
 STATUS_TTL = 24 * 3600
 OK = "ok"
-RESULTS = ("written", "unchanged", "failed")  # each has a counter: refreshes_<result>
+# Each has a counter: refreshes_<result>. A fenced refresh found a newer snapshot in Redis.
+RESULTS = ("written", "unchanged", "failed", "fenced")
 # Failures of the source itself (its event is source_down); others are refresh_failed.
 SOURCE_KINDS = frozenset({"source_unreachable", "source_timeout", "bad_response", "body_too_large"})
 
@@ -36,7 +37,10 @@ def process_identity() -> str:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one refresh did: ``written``, ``unchanged`` or ``failed``."""
+    """What one refresh did: ``written``, ``unchanged``, ``failed`` or ``fenced``.
+
+    A failure names its kind in ``error_kind``; a fenced refresh names there why it lost.
+    """
 
     result: str
     duration: float
@@ -66,6 +70,11 @@ def _fields(outcome: Outcome, worker: str, now: float) -> dict[str, Any]:
         fields |= {"last_error": outcome.error, "last_error_kind": outcome.error_kind}
         fields["last_error_at"] = stamp
         return fields
+    if outcome.result == "fenced":  # says nothing of the source's health: state unchanged
+        del fields["state"]
+        fields |= {"last_fenced": outcome.error, "last_fenced_reason": outcome.error_kind}
+        fields["last_fenced_at"] = stamp
+        return fields
     fields["last_success_at"] = stamp
     if outcome.result == "written":
         fields |= {"last_written_at": stamp, "generation": outcome.generation or 0}
@@ -86,7 +95,10 @@ def record(
     raw = pipe.execute()[0]
     before = raw.decode() if raw is not None else None
     fields: dict[str, Any] = {"url": source_url, "worker": worker}
-    if outcome.result == "failed":
+    if outcome.result == "fenced":
+        fields |= {"event": "fenced", "reason": outcome.error_kind, "error": outcome.error}
+        logger.warning("refresh fenced: %s", outcome.error, extra=fields)
+    elif outcome.result == "failed":
         level = logging.DEBUG if before == outcome.state else logging.WARNING
         event = "source_down" if outcome.error_kind in SOURCE_KINDS else "refresh_failed"
         fields |= {"event": event, "kind": outcome.error_kind, "error": outcome.error}

@@ -53,6 +53,11 @@ class Keys:
         return f"{self.prefix}:last-snapshot"
 
     @property
+    def fence(self) -> str:
+        """Return the hash that orders snapshot writes (never expires)."""
+        return f"{self.prefix}:fence"
+
+    @property
     def status(self) -> str:
         """Return the refresher's status hash (outlives the snapshot)."""
         return f"{self.prefix}:refresher:status"

@@ -114,6 +114,8 @@ def _read_all(sock: socket.socket, count: int) -> list[Any]:
 def _checked(reply: Any) -> list[Any]:
     if isinstance(reply, hiredis.ReplyError):
         raise TransactionError(str(reply))
+    if reply is None:  # EXEC refused: a key the connection watched changed
+        raise redis.WatchError("a watched key changed: the transaction was discarded")
     if not isinstance(reply, list):
         raise TransactionError(f"unexpected EXEC reply: {reply!r}")
     if hiredis.ReplyError in set(map(type, reply)):
@@ -150,3 +152,15 @@ def _raise_first_error(buffer: bytearray, sock: socket.socket, count: int) -> No
         if isinstance(reply, hiredis.ReplyError) and first is None:
             first = str(reply)
     raise TransactionError(first or "unexpected reply in the transaction")
+
+
+def stream_on(conn: Any, blocks: Iterable[bytes], count: int) -> list[Any]:
+    """Stream MULTI, ``blocks`` and EXEC on ``conn``, a connection the caller lent and keeps.
+
+    Raise redis.WatchError when a key the connection watched changed: nothing was written.
+    """
+    conn.send_packed_command([MULTI])
+    for block in blocks:
+        conn.send_packed_command([block], check_health=False)
+    conn.send_packed_command([EXEC], check_health=False)
+    return _read(conn._sock, count)

@@ -88,6 +88,7 @@ def _info(meta: list[Any], pttl: int) -> SnapshotInfo:
         expires_in=max(pttl, 0) / 1000.0,
         switch_count=int(fields["switches"] or 0),
         metric_count=int(fields["metrics"] or 0),
+        snapshot=(fields["snapshot"] or b"").decode(),
     )
 
 

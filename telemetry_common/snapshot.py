@@ -19,6 +19,7 @@ META_FIELDS = (
     "ttl",
     "switches",
     "metrics",
+    "snapshot",
 )
 
 
@@ -84,6 +85,7 @@ class SnapshotInfo:
     expires_in: float  # seconds before the snapshot's keys expire
     switch_count: int
     metric_count: int
+    snapshot: str = ""  # random id of this snapshot, unique for good (unlike the generation)
 
     def age(self, now: float | None = None) -> float:
         """Return how old the data is: seconds since the source produced it (never negative)."""

@@ -1,39 +1,49 @@
-"""Write a whole snapshot in one MULTI/EXEC.
+"""Write a whole snapshot in one MULTI/EXEC, only if it is newer than the one in Redis.
 
 The transaction replaces every key of the layout (see keys.py), gives each the same TTL,
 deletes the keys of switches and metrics that left the table, and numbers the snapshot with a
-generation (a short Lua step inside the EXEC). Plain redis-py clients get the transaction as
-pre-packed bytes, encoded a block of rows at a time with numpy and streamed while Redis queues
-the previous block (see packing.py and raw_exec.py); other clients (fakeredis, Redis Cluster)
-get the same commands through a redis-py pipeline. Either way it is one atomic EXEC.
+generation and a random snapshot id (a short Lua step inside the EXEC, which also records the
+write's fencing token and source time in the fence hash). It runs on the connection that read
+the fence under WATCH, and only if fence.verdict lets it (see fence.py and watched.py); a write
+that loses raises fence.Fenced and writes nothing. Plain redis-py clients get the transaction
+as pre-packed bytes, encoded a block of rows at a time with numpy and streamed while Redis
+queues the previous block (see packing.py and raw_exec.py); other clients (fakeredis, Redis
+Cluster) get the same commands through a redis-py pipeline. Either way it is one atomic EXEC.
 """
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import numpy as np
 import redis
 
 from telemetry_common import packing, raw_exec
+from telemetry_common.fence import CONTENDED, Fenced, issue_token, verdict
 from telemetry_common.keys import Keys
 from telemetry_common.snapshot import META_FIELDS, SourceInfo, Table
+from telemetry_common.watched import watch
 
 Command = tuple[bytes, ...]
 BLOCK_ROWS = 10_000
 DEL_CHUNK = 1000
+ATTEMPTS = 3  # a write whose EXEC was refused by a concurrent one is decided again
 
-# Numbers the snapshot, replaces the meta hash and sets its TTL, and notes when it will expire
-# in a hash that outlives it (so the API can say since when data is stale), in one step.
-# KEYS: meta, generation counter, last-snapshot. ARGV: TTL, expiry time, meta field pairs.
+# Numbers the snapshot, replaces the meta hash and sets its TTL, notes when it will expire in a
+# hash that outlives it (so the API can say since when data is stale), and records the write in
+# the fence hash, in one step.
+# KEYS: meta, generation counter, last-snapshot, fence.
+# ARGV: TTL, expiry time, token, source time, snapshot id, write time, meta field pairs.
 META_SCRIPT = b"""
 local generation = redis.call('INCR', KEYS[2])
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'generation', generation, unpack(ARGV, 3))
+redis.call('HSET', KEYS[1], 'generation', generation, unpack(ARGV, 7))
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 redis.call('HSET', KEYS[3], 'generation', generation, 'expires_at', ARGV[2])
+redis.call('HSET', KEYS[4], 'token', ARGV[3], 'source_time', ARGV[4], 'snapshot', ARGV[5],
+  'generation', generation, 'written_at', ARGV[6])
 return generation
 """
 
@@ -42,9 +52,16 @@ class Plan:
     """Every command of one snapshot's transaction, as tuples or as packed bytes."""
 
     def __init__(
-        self, keys: Keys, table: Table, ttl: int, gone: list[bytes], meta: list[bytes], now: float
+        self,
+        keys: Keys,
+        table: Table,
+        ttl: int,
+        gone: list[bytes],
+        meta: list[bytes],
+        fence: list[bytes],
+        now: float,
     ):
-        self.keys, self.table, self.gone, self.meta = keys, table, gone, meta
+        self.keys, self.table, self.gone, self.meta, self.fence = keys, table, gone, meta, fence
         self.ttl = str(ttl).encode()
         self.expires_at = f"{now + ttl:.3f}".encode()
         self.names = [name.encode() for name in table.metrics]
@@ -64,9 +81,9 @@ class Plan:
     def tail(self) -> list[Command]:
         """Return the TTLs of the lists and the meta step that close the transaction."""
         expires: list[Command] = [(b"EXPIRE", key, self.ttl) for key in self.lists]
-        keys = (self.keys.meta, self.keys.generation, self.keys.last_snapshot)
-        meta = (b"EVAL", META_SCRIPT, b"3", *(key.encode() for key in keys))
-        return [*expires, (*meta, self.ttl, self.expires_at, *self.meta)]
+        keys = (self.keys.meta, self.keys.generation, self.keys.last_snapshot, self.keys.fence)
+        meta = (b"EVAL", META_SCRIPT, b"4", *(key.encode() for key in keys))
+        return [*expires, (*meta, self.ttl, self.expires_at, *self.fence, *self.meta)]
 
     def commands(self) -> list[Command]:
         """Return the whole transaction as argument tuples."""
@@ -117,44 +134,39 @@ class Plan:
         yield b"".join(map(raw_exec.pack, tail))
 
 
-def _meta_fields(table: Table, ttl: int, source: SourceInfo, now: float) -> list[bytes]:
-    fetched = source.fetched_at or now
-    tick_time = source.tick_time if source.tick_time is not None else fetched
+def source_time(source: SourceInfo, now: float) -> float:
+    """Return when the source made the table: its tick time, else when it was fetched."""
+    if source.tick_time is not None:
+        return source.tick_time
+    return source.fetched_at or now
+
+
+def _meta_fields(
+    table: Table, ttl: int, source: SourceInfo, now: float, snapshot: str
+) -> list[bytes]:
     values = {
         "written_at": f"{now:.3f}",
-        "fetched_at": f"{fetched:.3f}",
-        "source_time": f"{tick_time:.3f}",
+        "fetched_at": f"{source.fetched_at or now:.3f}",
+        "source_time": f"{source_time(source, now):.3f}",
         "source_etag": source.etag,
         "source_tick": source.tick,
         "ttl": str(ttl),
         "switches": str(len(table.switches)),
         "metrics": str(len(table.metrics)),
+        "snapshot": snapshot,
     }
     return [part.encode() for name in META_FIELDS[1:] for part in (name, values[name])]
 
 
-def _departed(client: redis.Redis, keys: Keys, table: Table) -> list[bytes]:
-    """Return the keys of switches and metrics that left the table.
-
-    Read outside the transaction: a key missed here still expires at its TTL.
-    """
-    pipe = client.pipeline(transaction=False)
-    pipe.lrange(keys.switches, 0, -1)
-    pipe.lrange(keys.metrics, 0, -1)
-    old_switches, old_metrics = ([item.decode() for item in items] for items in pipe.execute())
+def departed(
+    keys: Keys, table: Table, old_switches: list[str], old_metrics: list[str]
+) -> list[bytes]:
+    """Return the keys of switches and metrics that left the table."""
     gone = [keys.switch(s) for s in set(old_switches).difference(table.switches)]
     gone += [keys.metric(m) for m in set(old_metrics).difference(table.metrics)]
     if old_metrics and old_metrics != table.metrics:  # old fields would linger in the hashes
         gone += [keys.switch(s) for s in table.switches]
     return [key.encode() for key in gone]
-
-
-def plan_snapshot(
-    client: redis.Redis, keys: Keys, table: Table, *, ttl: int, source: SourceInfo, now: float
-) -> Plan:
-    """Return the plan of the transaction that replaces the snapshot with ``table``."""
-    gone = _departed(client, keys, table)
-    return Plan(keys, table, ttl, gone, _meta_fields(table, ttl, source, now), now)
 
 
 def write_snapshot(
@@ -165,16 +177,32 @@ def write_snapshot(
     ttl: int,
     source: SourceInfo | None = None,
     now: float | None = None,
+    token: int | None = None,
 ) -> int:
-    """Replace the snapshot with ``table`` atomically and return its generation."""
+    """Replace the snapshot with ``table`` atomically if newer; return its generation.
+
+    ``token`` is the fencing token the refresh took when it started (a new one if None).
+    Raise fence.Fenced, having written nothing, when Redis holds a newer snapshot.
+    """
     now = time.time() if now is None else now
-    plan = plan_snapshot(client, keys, table, ttl=ttl, source=source or SourceInfo(), now=now)
-    if raw_exec.supports(client):
-        count, blocks = plan.packed()
-        results = raw_exec.stream(client, blocks, count)
-    else:
-        pipe: Any = client.pipeline(transaction=True)
-        for command in plan.commands():
-            pipe.execute_command(*command)
-        results = pipe.execute()
-    return int(results[-1])
+    source = source or SourceInfo()
+    token = issue_token(client, keys) if token is None else token
+    when = float(f"{source_time(source, now):.3f}")  # as the meta and fence hashes hold it
+    stored = None
+    for _ in range(ATTEMPTS):
+        snapshot = secrets.token_hex(8)
+        meta = _meta_fields(table, ttl, source, now, snapshot)
+        fence_args = [str(token).encode(), f"{when:.3f}".encode(), snapshot.encode()]
+        fence_args.append(f"{now:.3f}".encode())
+        try:
+            with watch(client, keys) as watched:
+                stored = watched.fence
+                reason = verdict(stored, token, when)
+                if reason is None:
+                    gone = departed(keys, table, watched.switches, watched.metrics)
+                    plan = Plan(keys, table, ttl, gone, meta, fence_args, now)
+                    return int(watched.execute(plan)[-1])
+        except redis.WatchError:
+            continue  # another write committed first: decide again against it
+        raise Fenced(reason, token, when, stored)
+    raise Fenced(CONTENDED, token, when, stored)

@@ -66,7 +66,8 @@ def render(report: dict[str, Any]) -> str:
     else:
         first = (
             f"generation {snap['generation']}, {snap['age']:.1f} s old, expires in "
-            f"{snap['expires_in']:.1f} s ({snap['switches']} switches x {snap['metrics']} metrics)"
+            f"{snap['expires_in']:.1f} s ({snap['switches']} switches x {snap['metrics']} "
+            f"metrics), id {snap['snapshot'] or 'none'}"
         )
     beating = ", ".join(f"{p['name']} ({p.get('role', '?')})" for p in ref["processes"])
     leader = f"leader {ref['leader']}" if ref["leader"] else "no leader"
@@ -80,10 +81,24 @@ def render(report: dict[str, Any]) -> str:
         + (f": {beating}" if beating else ""),
         f"            state {ref['state'] or 'unknown'}; refreshes {counts}",
         f"            last success {ago(ref['last_success_ago'])}; last error {error}",
+        f"fencing     {_fencing(report['fence'], ref)}",
         f"queue       {queue['name']}: {queue['queued']} queued, {queue['started']} running, "
         f"{queue['workers']} workers; refresh job {queue['refresh_job'] or 'none'}",
     ]
     return "\n".join(lines)
+
+
+def _fencing(fence: dict[str, Any], ref: dict[str, Any]) -> str:
+    """Return the fencing line: the last write's token, and the writes discarded as older."""
+    if fence["token"] is None:
+        text = f"no write recorded; {fence['issued']} tokens issued"
+    else:
+        text = f"last write token {fence['token']} of {fence['issued']} issued"
+    fenced = ref["refreshes"].get("fenced", 0)
+    text += f"; {fenced} older writes discarded"
+    if fenced and ref["last_fenced"]:
+        text += f", last {ago(ref['last_fenced_ago'])} ({ref['last_fenced_reason']})"
+    return text
 
 
 def run(args: argparse.Namespace, *, client: redis.Redis | None = None) -> int:

@@ -14,12 +14,13 @@ from rq import Worker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
+from telemetry_common.fence import read_fence
 from telemetry_common.jobs import refresh_queue
 from telemetry_common.keys import REFRESH_JOB_ID, Keys
 from telemetry_common.reader import NoSnapshot, read_info
 
 SCAN_COUNT = 5000
-RESULTS = ("written", "unchanged", "failed")  # the refresh counters of the status hash
+RESULTS = ("written", "unchanged", "failed", "fenced")  # the status hash's refresh counters
 
 
 def _text(value: Any) -> str | None:
@@ -74,6 +75,8 @@ def collect(client: redis.Redis, keys: Keys, now: float | None = None) -> dict[s
             "written_at": info.written_at,
             "switches": info.switch_count,
             "metrics": info.metric_count,
+            "snapshot": info.snapshot,
+            "source_time": info.source_time,
         }
     except NoSnapshot:
         snapshot = None
@@ -85,16 +88,29 @@ def collect(client: redis.Redis, keys: Keys, now: float | None = None) -> dict[s
         "last_outcome": status.get("last_outcome"),
         "refreshes": {r: int(status.get(f"refreshes_{r}") or 0) for r in RESULTS},
     }
-    for what in ("success", "error"):
+    for what in ("success", "error", "fenced"):
         at = _number(status.get(f"last_{what}_at"))
         refresher[f"last_{what}_at"] = at
         refresher[f"last_{what}_ago"] = None if at is None else round(max(0.0, now - at), 3)
     refresher["last_error_kind"] = status.get("last_error_kind")
     refresher["last_error"] = status.get("last_error")
+    refresher["last_fenced_reason"] = status.get("last_fenced_reason")
+    refresher["last_fenced"] = status.get("last_fenced")
     queue = _queue(client)
     return {
         "fresh": snapshot is not None,
         "snapshot": snapshot,
         "refresher": refresher,
+        "fence": _fence(client, keys),
         "queue": queue,
     }
+
+
+def _fence(client: redis.Redis, keys: Keys) -> dict[str, Any]:
+    """Return the fence: the last write's token, source time and snapshot, and tokens issued."""
+    written, issued = read_fence(client, keys)
+    fence: dict[str, Any] = {"issued": issued, "token": None, "source_time": None}
+    if written is not None:
+        fence |= {"token": written.token, "source_time": written.source_time}
+        fence["snapshot"] = written.snapshot
+    return fence

@@ -18,8 +18,13 @@ def table(rows: dict[str, list[str]], metrics: list[str]) -> Table:
 def dump(client: Any, keys: Keys) -> dict[str, Any]:
     """Return every key under the prefix: type, content, and whether it expires.
 
-    Meta times are dropped and TTLs reduced to a flag, so dumps taken apart compare equal.
+    Times and snapshot ids are dropped and TTLs reduced to a flag, so dumps taken apart compare
+    equal; so is the fence's count of tokens issued, which every refresh advances when it starts.
     """
+    volatile = {
+        keys.meta: ("written_at", "fetched_at", "source_time", "snapshot"),
+        keys.fence: ("issued", "written_at", "source_time", "snapshot"),
+    }
     names = sorted(client.scan_iter(match=keys.prefix + ":*", count=10_000))
     pipe = client.pipeline(transaction=False)
     for name in names:
@@ -35,9 +40,8 @@ def dump(client: Any, keys: Keys) -> dict[str, Any]:
         content, ttl = replies[2 * index], replies[2 * index + 1]
         if kind == "hash":
             content = {k.decode(): v.decode() for k, v in content.items()}
-            if name.decode() == keys.meta:
-                for volatile in ("written_at", "fetched_at", "source_time"):
-                    content.pop(volatile)
+            for field in volatile.get(name.decode(), ()):
+                content.pop(field, None)
         elif kind == "list":
             content = [item.decode() for item in content]
         else:

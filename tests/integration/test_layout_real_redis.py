@@ -33,7 +33,7 @@ def test_packed_and_pipeline_paths_write_the_same_snapshot(
     write_snapshot(real_redis, Keys("piped"), data, ttl=30, now=1.0)
     packed = {k.removeprefix("packed"): v for k, v in dump(real_redis, Keys("packed")).items()}
     piped = {k.removeprefix("piped"): v for k, v in dump(real_redis, Keys("piped")).items()}
-    assert len(packed) == 12_002 + 3 + 5  # switches, metric lists, lists, meta and counters
+    assert len(packed) == 12_002 + 3 + 6  # switches, metric lists, lists, meta, counters, fence
     assert packed == piped
     assert real_redis.hgetall("packed:switch:ünï,code") == {
         b"A": b"4",

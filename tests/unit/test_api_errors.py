@@ -187,6 +187,25 @@ def test_cold_start_is_503_and_asks_for_exactly_one_refresh(fake: fakeredis.Fake
     assert client.get("/readyz").status_code == 200
 
 
+def test_a_503_says_so_when_the_refresh_could_not_be_requested(
+    fake: fakeredis.FakeRedis,
+) -> None:
+    fake.set(refresh_queue(fake).key, "not a list")  # the queue refuses every enqueue
+    app = make_app(fake, retry_after=2)
+    client = app.test_client()
+    for _ in range(2):  # the second answer, within the cooldown, repeats what happened
+        response = client.get("/telemetry/GetMetric?switch=1&metric=Latency")
+        assert response.status_code == 503
+        assert response.data == plain(
+            503,
+            "Service Unavailable",
+            "no snapshot has been written yet; requesting a refresh failed (the queue's Redis "
+            "refused it), retry in 2 s",
+        )
+    asker = app.extensions[EXTENSION].refresh
+    assert (asker.asked, asker.queued, asker.failed) == (1, 0, 1)
+
+
 def test_expired_snapshot_is_503_saying_since_when_it_is_stale(fake: fakeredis.FakeRedis) -> None:
     put_snapshot(fake, ttl=1)
     written = time.time()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import fakeredis
 import pytest
@@ -26,7 +27,9 @@ def generation(fake: fakeredis.FakeRedis) -> int:
 def assert_data_headers(response, generation: int, fmt: str) -> None:  # type: ignore[no-untyped-def]
     assert response.headers["X-Telemetry-Generation"] == str(generation)
     assert AGE <= float(response.headers["X-Telemetry-Age"]) < AGE + 5
-    assert response.headers["ETag"].startswith(f'"{generation}-{fmt}-')
+    snapshot = response.headers["X-Telemetry-Snapshot"]
+    assert re.fullmatch(r"[0-9a-f]{16}", snapshot)
+    assert response.headers["ETag"].startswith(f'"{snapshot}-{fmt}-')
     assert response.headers["ETag"].endswith('"')
     max_age = int(response.headers["Cache-Control"].removeprefix("max-age="))
     assert 0 <= max_age <= 10

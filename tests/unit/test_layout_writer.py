@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import fakeredis
@@ -31,7 +32,10 @@ def test_writes_every_key_with_the_values_as_text_and_one_ttl(fake: fakeredis.Fa
     assert fake.lrange("telemetry:metric:Hits", 0, -1) == [b"10", b"11", b"12"]
     assert fake.lrange("telemetry:switches", 0, -1) == [b"1", b"sw 2", "x,é".encode()]
     assert fake.lrange("telemetry:metrics", 0, -1) == [b"CpuUsage", b"Hits"]
-    assert fake.hgetall("telemetry:meta") == {
+    meta = fake.hgetall("telemetry:meta")
+    snapshot = meta.pop(b"snapshot")
+    assert re.fullmatch(rb"[0-9a-f]{16}", snapshot)
+    assert meta == {
         b"generation": b"1", b"written_at": b"1002.000", b"fetched_at": b"1001.000",
         b"source_time": b"1000.500", b"source_etag": b'"run-7"', b"source_tick": b"7",
         b"ttl": b"10", b"switches": b"3", b"metrics": b"2",
@@ -40,7 +44,11 @@ def test_writes_every_key_with_the_values_as_text_and_one_ttl(fake: fakeredis.Fa
         b"generation": b"1",
         b"expires_at": b"1012.000",
     }
-    persistent = {b"telemetry:generation", b"telemetry:last-snapshot"}
+    assert fake.hgetall("telemetry:fence") == {
+        b"issued": b"1", b"token": b"1", b"source_time": b"1000.500", b"snapshot": snapshot,
+        b"generation": b"1", b"written_at": b"1002.000",
+    }  # fmt: skip
+    persistent = {b"telemetry:generation", b"telemetry:last-snapshot", b"telemetry:fence"}
     assert {fake.ttl(k) for k in persistent} == {-1}  # they outlive snapshots
     snapshot_keys = [k for k in fake.keys("telemetry:*") if k not in persistent]
     assert len(snapshot_keys) == 3 + 2 + 3
@@ -59,7 +67,7 @@ def test_switches_and_metrics_that_leave_the_table_are_deleted(fake: fakeredis.F
     write_snapshot(fake, KEYS, table(ROWS, ["A", "B"]), ttl=10)
     write_snapshot(fake, KEYS, table({"1": ["5", "6"], "9": ["7", "8"]}, ["A", "C"]), ttl=10)
     assert sorted(fake.keys("telemetry:*")) == [
-        b"telemetry:generation", b"telemetry:last-snapshot", b"telemetry:meta",
+        b"telemetry:fence", b"telemetry:generation", b"telemetry:last-snapshot", b"telemetry:meta",
         b"telemetry:metric:A", b"telemetry:metric:C", b"telemetry:metrics", b"telemetry:switch:1",
         b"telemetry:switch:9", b"telemetry:switches",
     ]  # fmt: skip
@@ -107,7 +115,13 @@ def test_packed_bytes_are_exactly_the_planned_commands() -> None:
     rows["id with space"] = ["1", "2", "3"]
     rows["ünï"] = ["4", "5", "6e-3"]
     plan = Plan(
-        KEYS, table(rows, ["A", "Bb", "C.c"]), 10, [b"telemetry:switch:old"], [b"ttl", b"10"], 5.0
+        KEYS,
+        table(rows, ["A", "Bb", "C.c"]),
+        10,
+        [b"telemetry:switch:old"],
+        [b"ttl", b"10"],
+        [b"1", b"4.000", b"0123456789abcdef", b"5.000"],
+        5.0,
     )
     count, blocks = plan.packed()
     reader = hiredis.Reader()  # a request is an array of bulk strings, as a reply would be

@@ -33,6 +33,7 @@ from tests.helpers import free_port
 
 CSV = b"switch,Latency,Errors\n1,0.5,3\n2,1.25,0\n"
 SETTINGS = RefresherSettings(source_url="http://source.invalid/counters", fetch_timeout=0.5)
+KEYS = Keys()
 
 
 class Probe:
@@ -210,3 +211,34 @@ def test_the_metrics_address_setting() -> None:
     assert RefresherSettings.from_env(env).metrics_address == ("0.0.0.0", 9200)
     with pytest.raises(ConfigError, match="TELEMETRY_REFRESHER_METRICS_BIND='9200': expected"):
         RefresherSettings.from_env({"TELEMETRY_REFRESHER_METRICS_BIND": "9200"})
+
+
+def test_a_refresh_overtaken_during_its_fetch_is_fenced_counted_and_logged_once(
+    probe: Probe,
+    fake: fakeredis.FakeRedis,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    old_time = time.time()
+
+    def overtaken(*_args: object, **_kwargs: object) -> Fetched:
+        # While this refresh waits for its answer, another one fetches later data and writes it.
+        later = Fetched(CSV, '"t2"', "2", old_time + 1, time.time())
+        assert refresh_once(fake, KEYS, SETTINGS, fetch=lambda *_a, **_k: later).result == "written"
+        return Fetched(CSV, '"t1"', "1", old_time, time.time())
+
+    answering(overtaken, monkeypatch)
+    jobs.configure(SETTINGS, "w.0", client=fake)
+    with caplog.at_level("INFO"):
+        assert jobs.refresh() == "fenced"
+    assert probe.refreshes("fenced") == 1 and probe.refreshes("written") == 0
+    assert probe.value("telemetry_refresh_fenced_total", reason="older_source") == 1
+    assert probe.value("telemetry_refresh_fenced_total", reason="older_token") == 0
+    assert probe.value("telemetry_source_up") == 1
+    assert fake.hget(KEYS.meta, "source_tick") == b"2"
+    events = [r for r in caplog.records if getattr(r, "event", None) == "fenced"]
+    assert len(events) == 1 and events[0].reason == "older_source"  # type: ignore[attr-defined]
+    assert events[0].getMessage().startswith("refresh fenced: write discarded (token 1, ")
+    status = fake.hgetall(KEYS.status)
+    assert status[b"refreshes_fenced"] == b"1" and status[b"last_fenced_reason"] == b"older_source"
+    assert status[b"last_outcome"] == b"fenced" and status[b"refreshes_written"] == b"1"

@@ -19,6 +19,7 @@ from tests.helpers.api import put_snapshot
 
 KEYS = Keys()
 ERROR = "http://gen:9001/counters: no complete answer within 3 s"
+FENCED = "write discarded (token 1, ...): Redis holds a snapshot of newer source data (...)"
 
 
 def args(*argv: str) -> argparse.Namespace:
@@ -43,6 +44,7 @@ def running_system(fake: fakeredis.FakeRedis) -> int:
     generation = put_snapshot(fake)
     record(fake, KEYS, Outcome("written", 0.05, generation=generation, rows=3, columns=4), "a")
     record(fake, KEYS, Outcome("failed", 3.0, error_kind="source_timeout", error=ERROR), "b")
+    record(fake, KEYS, Outcome("fenced", 0.2, error_kind="older_source", error=FENCED), "b")
     fake.set(KEYS.leader, "host-1-ab12")
     beat(fake, KEYS, "host-1-ab12", "leader", 5)
     beat(fake, KEYS, "host-2-cd34", "standby", 5)
@@ -58,6 +60,7 @@ def test_no_snapshot_says_so_and_exits_1(
         "snapshot    none: no fresh snapshot in Redis (never written, or expired)"
     )
     assert "no leader; 0 beating" in text and "last success never; last error never" in text
+    assert "fencing     no write recorded; 0 tokens issued; 0 older writes discarded" in text
     code, out = show(fake, capsys, "--json")
     report = json.loads(out)
     assert code == 1 and report["fresh"] is False and report["snapshot"] is None
@@ -79,12 +82,15 @@ def test_a_fresh_snapshot_with_a_leader_and_an_error(
     assert code == 0
     lines = text.splitlines()
     assert lines[0].startswith(f"snapshot    generation {generation}, 2.")
-    assert "(3 switches x 4 metrics)" in lines[0]
+    snapshot = fake.hget(KEYS.meta, "snapshot").decode()
+    assert lines[0].endswith(f"(3 switches x 4 metrics), id {snapshot}")
     assert lines[1] == (
         "refreshers  leader host-1-ab12; 2 beating: host-1-ab12 (leader), host-2-cd34 (standby)"
     )
     assert "state failing:source_timeout; refreshes 1 written, 0 unchanged, 1 failed" in lines[2]
     assert "last success " in lines[3] and f"s ago (source_timeout): {ERROR}" in lines[3]
+    assert lines[4].startswith("fencing     last write token 1 of 1 issued; 1 older writes ")
+    assert lines[4].endswith(" s ago (older_source)")
     code, out = show(fake, capsys, "--json")
     report = json.loads(out)
     assert code == 0 and report["fresh"] is True
@@ -96,7 +102,14 @@ def test_a_fresh_snapshot_with_a_leader_and_an_error(
     assert roles == {"host-1-ab12": "leader", "host-2-cd34": "standby"}
     assert (refresher["last_error_kind"], refresher["last_error"]) == ("source_timeout", ERROR)
     assert refresher["last_success_at"] <= refresher["last_error_at"] <= time.time()
-    assert refresher["refreshes"] == {"written": 1, "unchanged": 0, "failed": 1}
+    assert refresher["refreshes"] == {"written": 1, "unchanged": 0, "failed": 1, "fenced": 1}
+    assert (refresher["last_fenced_reason"], refresher["last_fenced"]) == ("older_source", FENCED)
+    assert report["fence"] == {
+        "issued": 1,
+        "token": 1,
+        "source_time": report["snapshot"]["source_time"],
+        "snapshot": snapshot,
+    }
 
 
 def test_a_queued_refresh_job_shows_in_the_queue(
