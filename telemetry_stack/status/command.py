@@ -95,7 +95,7 @@ def _fencing(fence: dict[str, Any], ref: dict[str, Any]) -> str:
     else:
         text = f"last write token {fence['token']} of {fence['issued']} issued"
     fenced = ref["refreshes"].get("fenced", 0)
-    text += f"; {fenced} older writes discarded"
+    text += f"; {fenced} write{'' if fenced == 1 else 's'} fenced (discarded as older)"
     if fenced and ref["last_fenced"]:
         text += f", last {ago(ref['last_fenced_ago'])} ({ref['last_fenced_reason']})"
     return text

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import time
 from collections import Counter
@@ -78,8 +79,9 @@ def outcome(log: str) -> str:
     """Return how the resumed refresh ended, from the last lines of its process's log."""
     if "refresh fenced" in log:
         return "fenced"
-    if "refresh failed" in log:
-        return "failed"
+    failed = re.search(r"refresh failed \((\w+)\)", log)
+    if failed:
+        return f"failed ({failed.group(1)})"
     return "no refresh outcome logged"
 
 

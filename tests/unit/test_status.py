@@ -60,7 +60,7 @@ def test_no_snapshot_says_so_and_exits_1(
         "snapshot    none: no fresh snapshot in Redis (never written, or expired)"
     )
     assert "no leader; 0 beating" in text and "last success never; last error never" in text
-    assert "fencing     no write recorded; 0 tokens issued; 0 older writes discarded" in text
+    assert "fencing     no write recorded; 0 tokens issued; 0 writes fenced (" in text
     code, out = show(fake, capsys, "--json")
     report = json.loads(out)
     assert code == 1 and report["fresh"] is False and report["snapshot"] is None
@@ -89,7 +89,9 @@ def test_a_fresh_snapshot_with_a_leader_and_an_error(
     )
     assert "state failing:source_timeout; refreshes 1 written, 0 unchanged, 1 failed" in lines[2]
     assert "last success " in lines[3] and f"s ago (source_timeout): {ERROR}" in lines[3]
-    assert lines[4].startswith("fencing     last write token 1 of 1 issued; 1 older writes ")
+    assert lines[4].startswith(
+        "fencing     last write token 1 of 1 issued; 1 write fenced (discarded as older), last "
+    )
     assert lines[4].endswith(" s ago (older_source)")
     code, out = show(fake, capsys, "--json")
     report = json.loads(out)
