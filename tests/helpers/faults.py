@@ -84,11 +84,20 @@ def generation(client: redis.Redis) -> int:
     return int(value) if value else 0
 
 
-def snapshot_dump(client: redis.Redis) -> dict[bytes, bytes | None]:
-    """Return the serialized content of every snapshot key (not the refresher's own keys)."""
+def snapshot_dump(client: redis.Redis) -> dict[bytes, object]:
+    """Return the serialized content of every snapshot key (not the refresher's own keys).
+
+    The fence hash is read field by field, without its count of tokens issued, which every
+    refresh advances when it starts, failed or not.
+    """
     own = KEYS.status.rpartition(":")[0].encode()  # status, leader lock, heartbeats
     names = [k for k in client.scan_iter(match=f"{PREFIX}:*") if not k.startswith(own)]
-    return {name: client.dump(name) for name in sorted(names)}
+    found: dict[bytes, object] = {name: client.dump(name) for name in sorted(names)}
+    if KEYS.fence.encode() in found:
+        fence: dict[bytes, bytes] = client.hgetall(KEYS.fence)  # type: ignore[assignment]
+        fence.pop(b"issued", None)
+        found[KEYS.fence.encode()] = fence
+    return found
 
 
 def status(client: redis.Redis) -> dict[str, str]:
