@@ -33,14 +33,22 @@ ATTEMPTS = 3  # a write whose EXEC was refused by a concurrent one is decided ag
 
 # Numbers the snapshot, replaces the meta hash and sets its TTL, notes when it will expire in a
 # hash that outlives it (so the API can say since when data is stale), and records the write in
-# the fence hash, in one step.
-# KEYS: meta, generation counter, last-snapshot, fence.
+# the fence hash, in one step. The meta hash expires a few milliseconds before the key whose
+# TTL was set first (KEYS[5]): Redis times each EXPIRE of a transaction when it runs it, so
+# in a long EXEC the first keys expire earlier, and a reader must never see the meta without
+# every key it describes.
+# KEYS: meta, generation counter, last-snapshot, fence, the first key given a TTL.
 # ARGV: TTL, expiry time, token, source time, snapshot id, write time, meta field pairs.
 META_SCRIPT = b"""
 local generation = redis.call('INCR', KEYS[2])
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'generation', generation, unpack(ARGV, 7))
-redis.call('EXPIRE', KEYS[1], ARGV[1])
+local left = redis.call('PTTL', KEYS[5])
+if left > 10 then
+  redis.call('PEXPIRE', KEYS[1], left - 5)
+else
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+end
 redis.call('HSET', KEYS[3], 'generation', generation, 'expires_at', ARGV[2])
 redis.call('HSET', KEYS[4], 'token', ARGV[3], 'source_time', ARGV[4], 'snapshot', ARGV[5],
   'generation', generation, 'written_at', ARGV[6])
@@ -82,7 +90,8 @@ class Plan:
         """Return the TTLs of the lists and the meta step that close the transaction."""
         expires: list[Command] = [(b"EXPIRE", key, self.ttl) for key in self.lists]
         keys = (self.keys.meta, self.keys.generation, self.keys.last_snapshot, self.keys.fence)
-        meta = (b"EVAL", META_SCRIPT, b"4", *(key.encode() for key in keys))
+        first = self.switch_base + self.ids[0] if self.ids else self.lists[0]
+        meta = (b"EVAL", META_SCRIPT, b"5", *(key.encode() for key in keys), first)
         return [*expires, (*meta, self.ttl, self.expires_at, *self.fence, *self.meta)]
 
     def commands(self) -> list[Command]:
