@@ -29,16 +29,15 @@ Render = Callable[[float], bytes]
 class DataResponse(Response):
     """A 200 answer with a bytes body and headers built here, sent as they are.
 
-    werkzeug checks every header value when it is added, then copies and checks them all again
-    before sending, to fix redirect locations and lengths these answers never have. Here the
-    values are numbers and constants made by this module (no client text, no line break), so
-    they are set once, unchecked: on the hottest path that halves the cost of the response.
+    werkzeug copies and checks every header again before sending, to fix redirect locations
+    and lengths these answers never have; here the values are numbers and constants made by
+    this module (no client text, no line break), so that pass is skipped (``get_wsgi_headers``
+    is werkzeug's public hook for it): about half the cost of a plain Response
+    (``python -m benchmarks.shortcut_bench``: 17 us against 33 us on a busy machine).
     """
 
     def __init__(self, body: bytes, headers: list[tuple[str, str]]) -> None:
-        ready = Headers()
-        ready._list = headers  # werkzeug's own storage: (name, value) pairs
-        super().__init__(body, 200, ready)
+        super().__init__(body, 200, headers)
 
     def get_wsgi_headers(self, environ: Any) -> Headers:
         """Return the headers unchanged."""
