@@ -21,6 +21,7 @@ from telemetry_common.snapshot import SnapshotInfo
 
 GENERATION_HEADER = "X-Telemetry-Generation"
 AGE_HEADER = "X-Telemetry-Age"
+SERVED = "telemetry.served"  # where a data answer leaves (age, generation) for metrics.py
 
 # Renders the body from the data's age in seconds.
 Render = Callable[[float], bytes]
@@ -59,6 +60,7 @@ def answer(
 ) -> Response:
     """Return the data response for ``request``, or 304 when the client holds this answer."""
     age = info.age(time.time())
+    request.environ[SERVED] = (age, info.generation)
     etag = etag_for(info, fmt, request_key)
     headers = [
         ("ETag", f'"{etag}"'),

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from api_service.config import SETTINGS, ApiConfig
+from api_service.metrics_store import FILE_PATTERN
 from telemetry_common.options import add_setting_options, resolve_settings
 from telemetry_common.settings import environ
 
@@ -44,7 +45,7 @@ def metrics_directory() -> Iterator[Path]:
     if given:
         path = Path(given)
         path.mkdir(parents=True, exist_ok=True)
-        stale = list(path.glob("*.db"))
+        stale = [*path.glob("*.db"), *path.glob(FILE_PATTERN)]
         for file in stale:
             file.unlink(missing_ok=True)
         if stale:

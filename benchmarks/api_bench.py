@@ -137,9 +137,12 @@ def start_server(kind: str, port: int, env: dict[str, str]) -> subprocess.Popen[
     raise SystemExit(f"{kind} did not become ready on {bind}")
 
 
-def wrk(url: str, duration: int, connections: int) -> tuple[float, float, float]:
-    """Return requests per second, p50 and p99 in milliseconds of one wrk run."""
+def wrk(
+    url: str, duration: int, connections: int, script: str | None = None
+) -> tuple[float, float, float]:
+    """Return requests per second, p50 and p99 in milliseconds of one wrk run (Lua ``script``)."""
     command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", url]
+    command += ["-s", script] if script else []
     out = subprocess.run(command, capture_output=True, text=True, timeout=duration + 30).stdout
     if "Non-2xx" in out or "Socket errors" in out:
         raise SystemExit(f"wrk saw errors on {url}:\n{out}")

@@ -35,10 +35,10 @@ class LoadError(RuntimeError):
     """A load run saw errors (non-2xx answers, socket errors) or failed."""
 
 
-def wrk(url: str, seconds: int, connections: int) -> Figures:
+def wrk(url: str, seconds: int, connections: int, script: str | None = None) -> Figures:
     """Return req/s, p50 and p99 of one wrk run (api_bench's), raising LoadError on errors."""
     try:
-        return api_bench.wrk(url, seconds, connections)
+        return api_bench.wrk(url, seconds, connections, script)
     except SystemExit as exc:  # api_bench stops its own run on errors; this suite goes on
         raise LoadError(str(exc)) from None
 
