@@ -136,24 +136,27 @@ def read_info(client: redis.Redis, keys: Keys) -> SnapshotInfo:
 
 
 def read_metric(client: redis.Redis, keys: Keys, switch: str, metric: str) -> MetricValue:
-    """Return one metric of one switch, or raise NoSnapshot or UnknownNames."""
+    """Return one metric of one switch, or raise NoSnapshot or UnknownNames.
+
+    The answer path reads the meta and the value only; which name is unknown is asked in a
+    second transaction, on a miss alone.
+    """
     switch_key = keys.switch(switch).encode()
     metric_name = metric.encode()
-    meta, pttl, value, switch_known, metric_known = _transaction(
-        client,
-        keys,
-        [
-            (b"HGET", switch_key, metric_name),
-            (b"EXISTS", switch_key),
-            (b"EXISTS", keys.metric(metric).encode()),
-        ],
-    )
-    info = _info(meta, pttl)
-    if value is None:
-        raise UnknownNames(
-            [switch] if not switch_known else [], [metric] if not metric_known else [], info
+    for _ in range(2):  # a miss, then a new snapshot holding both names: read once more
+        meta, pttl, value = _transaction(client, keys, [(b"HGET", switch_key, metric_name)])
+        info = _info(meta, pttl)
+        if value is not None:
+            return MetricValue(info, switch, metric, value)
+        meta, pttl, switch_known, metric_known = _transaction(
+            client, keys, [(b"EXISTS", switch_key), (b"EXISTS", keys.metric(metric).encode())]
         )
-    return MetricValue(info, switch, metric, value)
+        info = _info(meta, pttl)
+        if not (switch_known and metric_known):
+            raise UnknownNames(
+                [switch] if not switch_known else [], [metric] if not metric_known else [], info
+            )
+    raise UnknownNames([switch], [metric], info)  # names that come and go between snapshots
 
 
 def read_columns(client: redis.Redis, keys: Keys, metrics: Sequence[str]) -> Columns:
