@@ -154,10 +154,7 @@ def register_metrics(app: Flask) -> None:
         return body
 
     def _count(environ: dict[str, Any], route: str, status: int, seconds: float | None) -> None:
-        counts.request(route, status, seconds)
-        served = environ.get(SERVED)
-        if served is not None:
-            counts.served(*served)
+        counts.request(route, status, seconds, environ.get(SERVED))
         if share is not None:
             share.start()
 

@@ -48,8 +48,15 @@ class Counts:
         self.changed = False
         self.lock = threading.Lock()
 
-    def request(self, route: str, status: int, seconds: float | None) -> None:
-        """Count one answer and, when its start is known, its latency."""
+    def request(
+        self,
+        route: str,
+        status: int,
+        seconds: float | None,
+        served: tuple[float, int] | None = None,
+    ) -> None:
+        """Count one answer, its latency when its start is known, and its data's age and
+        generation when it served data."""
         key = (route, str(status))
         with self.lock:
             self.requests[key] = self.requests.get(key, 0.0) + 1
@@ -58,13 +65,9 @@ class Counts:
                 if histogram is None:
                     histogram = self.latency[route] = _histogram(self.latency_buckets)
                 _observe(histogram, self.latency_buckets, seconds)
-            self.changed = True
-
-    def served(self, age: float, generation: int) -> None:
-        """Observe the age of one data answer and its generation."""
-        with self.lock:
-            _observe(self.age, self.age_buckets, age)
-            self.generation = max(self.generation, float(generation))
+            if served is not None:
+                _observe(self.age, self.age_buckets, served[0])
+                self.generation = max(self.generation, float(served[1]))
             self.changed = True
 
     def redis_error(self, kind: str) -> None:

@@ -75,20 +75,24 @@ def _info(meta: list[Any], pttl: int) -> SnapshotInfo:
     """Build SnapshotInfo from HMGET of META_FIELDS and the meta key's PTTL."""
     if meta[0] is None or pttl == -2:
         raise NoSnapshot("no snapshot in Redis")
+    return SnapshotInfo(**_meta_values(tuple(meta)), expires_in=max(pttl, 0) / 1000.0)
+
+
+@lru_cache(maxsize=8)
+def _meta_values(meta: tuple[Any, ...]) -> dict[str, Any]:
+    """Return SnapshotInfo's fields but the expiry, parsed once per generation's meta."""
     fields = dict(zip(META_FIELDS, meta, strict=True))
     fetched_at = float(fields["fetched_at"] or 0)
-    source_time = float(fields["source_time"] or 0) or fetched_at
-    return SnapshotInfo(
-        generation=int(fields["generation"]),
-        written_at=float(fields["written_at"] or 0),
-        fetched_at=fetched_at,
-        source_time=source_time,
-        source_etag=(fields["source_etag"] or b"").decode(),
-        ttl=int(fields["ttl"] or 0),
-        expires_in=max(pttl, 0) / 1000.0,
-        switch_count=int(fields["switches"] or 0),
-        metric_count=int(fields["metrics"] or 0),
-    )
+    return {
+        "generation": int(fields["generation"]),
+        "written_at": float(fields["written_at"] or 0),
+        "fetched_at": fetched_at,
+        "source_time": float(fields["source_time"] or 0) or fetched_at,
+        "source_etag": (fields["source_etag"] or b"").decode(),
+        "ttl": int(fields["ttl"] or 0),
+        "switch_count": int(fields["switches"] or 0),
+        "metric_count": int(fields["metrics"] or 0),
+    }
 
 
 Command = tuple[bytes, ...]
