@@ -55,8 +55,7 @@ class Counts:
         seconds: float | None,
         served: tuple[float, int] | None = None,
     ) -> None:
-        """Count one answer, its latency when its start is known, and its data's age and
-        generation when it served data."""
+        """Count one answer, its latency if its start is known, its data's age if it has any."""
         key = (route, str(status))
         with self.lock:
             self.requests[key] = self.requests.get(key, 0.0) + 1
