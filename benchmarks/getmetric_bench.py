@@ -53,15 +53,20 @@ def interleaved(urls: dict[str, str], args: argparse.Namespace, connections: int
 
 def table(title: str, runs: Runs) -> None:
     """Print medians, and each server's req/s and p50 against the plain app's, per round."""
-    print(f"\n| {title} | req/s | p50 ms | p99 ms | req/s vs plain app | p50 - plain's p50 |")
+    print(
+        f"\n| {title} | req/s | p50 ms | p99 ms | req/s vs plain app: per round (range), "
+        "of medians | p50 - plain's p50: per round, of medians |"
+    )
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     base = runs[REFERENCE]
+    base_rps, base_p50 = (statistics.median(run[i] for run in base) for i in range(2))
     for name, mine in runs.items():
         rps, p50, p99 = (statistics.median(run[i] for run in mine) for i in range(3))
         ratios = [a[0] / b[0] for a, b in zip(mine, base, strict=True)]
         gaps = [a[1] - b[1] for a, b in zip(mine, base, strict=True)]
-        ratio = f"{statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})"
-        gap = f"{statistics.median(gaps):+.3f} ms"
+        ratio = f"{statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f}), "
+        ratio += f"{rps / base_rps:.2f}x"
+        gap = f"{statistics.median(gaps):+.3f} ms, {p50 - base_p50:+.3f} ms"
         print(f"| {name} | {rps:,.0f} | {p50:.3f} | {p99:.2f} | {ratio} | {gap} |")
     on, off = runs["API"], runs["API, instrumentation off"]
     cost = [1 - a[0] / b[0] for a, b in zip(on, off, strict=True)]
