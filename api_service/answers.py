@@ -5,11 +5,10 @@ generation answers the same request with the same tag; a client that sends it ba
 bodiless 304 and the body is never rendered.
 
 A body of GZIP_MIN_BYTES or more is gzipped (level 1) when the client accepts gzip, and its
-ETag ends in ``-gzip``. Level 1 shrank ListMetrics 2x (CSV) to 4.5x (JSON), at about 25 MB/s
-(CSV) to 60 MB/s (JSON) of one busy core: it pays for clients on links slower than about
-100 Mbit/s (CSV) to 350 Mbit/s (JSON), and costs time on a fast LAN or loopback, where
-clients can leave gzip out of Accept-Encoding (docs/benchmarks.md). Below 8 KiB an answer is
-a few packets either way.
+ETag ends in ``-gzip``. Level 1 shrank ListMetrics 2x (CSV) to 4.5x (JSON) at 25-110 MB/s of
+one busy core: it pays for clients on links slower than about 100-300 Mbit/s (CSV) or
+300-700 Mbit/s (JSON), and costs time on a fast LAN or loopback, where clients can leave gzip
+out of Accept-Encoding (docs/benchmarks.md). Below 8 KiB an answer is a few packets either way.
 """
 
 from __future__ import annotations

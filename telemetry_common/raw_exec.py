@@ -8,11 +8,11 @@ block, its ``+QUEUED`` replies checked as one byte comparison, and only EXEC's r
 (``stream``).
 
 The replies are read from the connection's socket, ``Connection._sock``, a private attribute
-of redis-py. The gain is worth it (``python -m benchmarks.shortcut_bench``, two runs on 2
-shared cores, load average 3-4): GetMetric's read took 91-93 us this way against 202-228 us
-through a redis-py transaction pipeline (2.2-2.5x), a snapshot write of 10,000 switches x 8
-metrics 84-130 ms against 529-627 ms (4.8-6.3x). So the shortcut lives here only,
-``supports`` refuses every client it cannot serve (callers then use a pipeline),
+of redis-py. The gain is worth it (``python -m benchmarks.shortcut_bench``, three runs on 2
+shared cores): GetMetric's read took 2.0-2.5x less time this way than through a redis-py
+transaction pipeline (52.7 us against 107.8 us in the last run), a snapshot write of
+10,000 switches x 8 metrics 4.5-6.3x less (225 ms against 1,015 ms). So the shortcut lives here
+only, ``supports`` refuses every client it cannot serve (callers then use a pipeline),
 pyproject.toml bounds redis-py to the versions tested, and
 tests/unit/test_library_internals.py fails by name when the attribute is gone.
 """
