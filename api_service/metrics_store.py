@@ -66,7 +66,7 @@ class Counts:
                 _observe(histogram, self.latency_buckets, seconds)
             if served is not None:
                 _observe(self.age, self.age_buckets, served[0])
-                self.generation = max(self.generation, float(served[1]))
+                self.generation = float(served[1])  # the latest; workers: the largest
             self.changed = True
 
     def redis_error(self, kind: str) -> None:

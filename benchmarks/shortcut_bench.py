@@ -25,7 +25,7 @@ import numpy as np
 import redis
 from flask import Response
 
-from api_service.answers import DataResponse
+from api_service.data_response import DataResponse
 from telemetry_common import reader, writer
 from telemetry_common.keys import Keys
 from telemetry_common.snapshot import Table
