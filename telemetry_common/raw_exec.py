@@ -8,9 +8,9 @@ block, its ``+QUEUED`` replies checked as one byte comparison, and only EXEC's r
 (``stream``).
 
 The replies are read from the connection's socket, ``Connection._sock``, a private attribute
-of redis-py. The gain is worth it (``python -m benchmarks.shortcut_bench``, three runs on 2
-shared cores): GetMetric's read took 2.0-2.5x less time this way than through a redis-py
-transaction pipeline (52.7 us against 107.8 us in the last run), a snapshot write of
+of redis-py. The gain is worth it (``python -m benchmarks.shortcut_bench``, four runs on 2
+shared cores): GetMetric's read took 2.0-2.7x less time this way than through a redis-py
+transaction pipeline (52.7 us against 107.8 us in a quiet moment), a snapshot write of
 10,000 switches x 8 metrics 4.5-6.3x less (225 ms against 1,015 ms). So the shortcut lives here
 only, ``supports`` refuses every client it cannot serve (callers then use a pipeline),
 pyproject.toml bounds redis-py to the versions tested, and
