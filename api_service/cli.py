@@ -13,6 +13,7 @@ from pathlib import Path
 
 from api_service.config import SETTINGS, ApiConfig
 from telemetry_common.options import add_setting_options, resolve_settings
+from telemetry_common.platforms import multiprocess_metrics
 from telemetry_common.settings import environ
 
 HELP = "Serve GetMetric and ListMetrics from the Redis snapshot (CSV or JSON)."
@@ -34,12 +35,18 @@ def resolve(args: argparse.Namespace, env: dict[str, str]) -> ApiConfig:
 
 
 @contextlib.contextmanager
-def metrics_directory() -> Iterator[Path]:
+def metrics_directory(platform: str | None = None) -> Iterator[Path | None]:
     """Give the workers an empty PROMETHEUS_MULTIPROC_DIR: a new temporary one unless it is set.
 
     It must be set before prometheus-client is imported, so before the workers start. A
-    directory created here is removed on exit; a given one is emptied of earlier values.
+    directory created here is removed on exit; a given one is emptied of earlier values. On
+    Windows the API is one worker process that keeps its own values: no directory (None).
     """
+    if not multiprocess_metrics(platform):
+        if os.environ.pop(MULTIPROC_DIR, None):
+            logger.warning("%s is not used on Windows: one worker keeps the metrics", MULTIPROC_DIR)
+        yield None
+        return
     given = os.environ.get(MULTIPROC_DIR)
     if given:
         path = Path(given)
@@ -79,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
         config.redis_url_for_logs,
     )
     with metrics_directory() as metrics_dir:
-        logger.info("the workers' metrics are added up from %s", metrics_dir)
+        if metrics_dir is not None:
+            logger.info("the workers' metrics are added up from %s", metrics_dir)
         serve(
             FACTORY,
             config.host,

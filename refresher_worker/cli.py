@@ -36,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from refresher_worker.status import process_identity
     from refresher_worker.worker import WorkerLoop
     from telemetry_common.logs import configure_logging
+    from telemetry_common.platforms import stop_signals
     from telemetry_common.redis_client import connect
 
     env = dict(environ())
@@ -68,8 +69,8 @@ def run(args: argparse.Namespace) -> int:
     debug = logging.getLogger().isEnabledFor(logging.DEBUG)
     worker_client = connect(settings.redis_url, timeout=WRITE_TIMEOUT, retries=1)
     loop = WorkerLoop(worker_client, identity, stop, rq_log_level="DEBUG" if debug else "WARNING")
-    signal.signal(signal.SIGTERM, loop.handle_signal)
-    signal.signal(signal.SIGINT, loop.handle_signal)
+    for sig in stop_signals():  # SIGTERM, SIGINT, and Ctrl-Break on Windows
+        signal.signal(sig, loop.handle_signal)
     scheduler.start()
     try:
         loop.run()

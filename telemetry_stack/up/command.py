@@ -97,17 +97,19 @@ def run(args: argparse.Namespace) -> int:
     import signal
 
     from telemetry_common.logs import configure_logging
+    from telemetry_common.platforms import stop_signals
     from telemetry_stack.servers.redis_server import RedisServerError
-    from telemetry_stack.up.local_redis import LocalRedis
+    from telemetry_stack.up.local_redis import LocalRedis, require_server
     from telemetry_stack.up.summary import render
 
     env = dict(environ())
     settings = resolve(args, env)
+    require_server(settings)  # before anything starts: say how to get a Redis, exit 2
     configure_logging(env)
     supervisor = Supervisor(width=max(9, len(f"refresher-{settings.refreshers}")))
     previous = {
         sig: signal.signal(sig, lambda *_: supervisor.request_stop())
-        for sig in (signal.SIGINT, signal.SIGTERM)
+        for sig in stop_signals()  # Ctrl-C, SIGTERM, and Ctrl-Break on Windows
     }
     redis = LocalRedis(settings, supervisor)
     began = time.monotonic()
