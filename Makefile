@@ -24,7 +24,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -m "not integration"
+	$(BIN)/python -m pytest -m "not integration and not network"
 
 integration: $(STAMP)
 	$(BIN)/python -m pytest -m integration
