@@ -38,10 +38,8 @@ _KEY_PREFIX = re.compile(r"[!-~]{1,64}")
 
 def cores() -> int:
     """Return the number of cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+    affinity = getattr(os, "sched_getaffinity", None)  # Linux only
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
 
 
 SETTINGS: tuple[Setting, ...] = (

@@ -3,7 +3,8 @@
 POSIX (Linux, macOS): the child leads its own process group, which holds everything it forks
 (granian's worker processes too). It is asked to stop with SIGTERM; after the grace period its
 whole group gets SIGKILL. Its exit status is read without reaping it, so its group id cannot be
-reused before that SIGKILL.
+reused before that SIGKILL (macOS before Python 3.13 has no waitid: there it is reaped, and the
+group id stays reserved while any process of the group lives).
 
 Windows: the child leads a new console process group (CREATE_NEW_PROCESS_GROUP, which also keeps
 the console's Ctrl-C away from it, as its own group does on POSIX). It is asked to stop with
@@ -49,34 +50,54 @@ class Control(Protocol):
         """Kill the child and what it started, at once."""
 
 
-class PosixControl:
-    """Process groups: SIGTERM to the child, then SIGKILL to its whole group."""
+if sys.platform != "win32":  # the type checker of each platform sees only its own branch
 
-    def popen_options(self) -> dict[str, Any]:
-        """Return ``process_group=0``: the child leads a new group."""
-        return {"process_group": 0}
+    class PosixControl:
+        """Process groups: SIGTERM to the child, then SIGKILL to its whole group."""
 
-    def exit_status(self, process: subprocess.Popen[bytes]) -> int | None:
-        """Return the exit status without reaping (negative: killed by that signal)."""
-        if process.returncode is not None:
-            return process.returncode
+        def __init__(self, *, reap_early: bool = not hasattr(os, "waitid")) -> None:
+            # Without waitid (macOS before Python 3.13) the exit is read by reaping: the
+            # group id stays reserved while any process of the group lives, so a later
+            # SIGKILL to it still reaches only leftovers of this child.
+            self.reap_early = reap_early
+
+        def popen_options(self) -> dict[str, Any]:
+            """Return ``process_group=0``: the child leads a new group."""
+            return {"process_group": 0}
+
+        def exit_status(self, process: subprocess.Popen[bytes]) -> int | None:
+            """Return the exit status, without reaping where possible (negative: a signal)."""
+            if process.returncode is not None or self.reap_early:
+                return process.poll()
+            return _peek_status(process.pid)
+
+        def ask_to_stop(self, process: subprocess.Popen[bytes]) -> None:
+            """Send SIGTERM to the child (not reaped yet: the pid is still the child's)."""
+            os.kill(process.pid, signal.SIGTERM)
+
+        def kill_all(self, process: subprocess.Popen[bytes]) -> None:
+            """SIGKILL the child's group: the child if still there, and any leftovers."""
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+if sys.platform != "win32" and (sys.platform != "darwin" or sys.version_info >= (3, 13)):
+
+    def _peek_status(pid: int) -> int | None:
+        """Return the exit status of child ``pid`` without reaping it, or None while it runs."""
         try:
-            info = os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
         except ChildProcessError:
             return 0  # already reaped
         if info is None or info.si_pid == 0:
             return None
         return info.si_status if info.si_code == os.CLD_EXITED else -info.si_status
 
-    def ask_to_stop(self, process: subprocess.Popen[bytes]) -> None:
-        """Send SIGTERM to the child (not reaped yet: the pid is still the child's)."""
-        os.kill(process.pid, signal.SIGTERM)
+else:
 
-    def kill_all(self, process: subprocess.Popen[bytes]) -> None:
-        """SIGKILL the child's group: the child if still there, and any leftovers."""
-        # The leader is stopped or unreaped, so its group id cannot have been reused yet.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
+    def _peek_status(pid: int) -> int | None:
+        """Refuse: this platform has no waitid (PosixControl reaps early instead)."""
+        raise NotImplementedError("os.waitid is not available here")
 
 
 def run_quietly(argv: Sequence[str]) -> int:
@@ -121,4 +142,7 @@ class WindowsControl:
 
 def control_for(platform: str | None = None) -> Control:
     """Return the process control of ``platform`` (default: this one)."""
-    return WindowsControl() if is_windows(platform or sys.platform) else PosixControl()
+    if sys.platform == "win32":
+        return WindowsControl()
+    else:  # PosixControl exists only here (the type checker of Windows never sees this line)
+        return WindowsControl() if is_windows(platform) else PosixControl()

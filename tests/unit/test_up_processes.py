@@ -10,10 +10,10 @@ from collections.abc import Sequence
 
 import pytest
 
+from telemetry_stack.up import processes
 from telemetry_stack.up.processes import (
     CREATE_NEW_PROCESS_GROUP,
     CTRL_BREAK_EVENT,
-    PosixControl,
     WindowsControl,
     control_for,
 )
@@ -61,17 +61,20 @@ class Taskkill:
         return self.status
 
 
+POSIX_ONLY = pytest.mark.skipif(sys.platform == "win32", reason="POSIX process groups")
+
+
+@POSIX_ONLY
 def test_each_platform_gets_its_control() -> None:
     assert isinstance(control_for("win32"), WindowsControl)
-    assert isinstance(control_for("linux"), PosixControl)
-    assert isinstance(control_for("darwin"), PosixControl)
-    assert isinstance(control_for(), PosixControl)
+    assert isinstance(control_for("linux"), processes.PosixControl)
+    assert isinstance(control_for("darwin"), processes.PosixControl)
+    assert isinstance(control_for(), processes.PosixControl)
 
 
 def test_windows_children_lead_a_new_console_process_group() -> None:
     assert CREATE_NEW_PROCESS_GROUP == 0x200 and CTRL_BREAK_EVENT == 1  # Windows' values
     assert WindowsControl().popen_options() == {"creationflags": 0x200}
-    assert PosixControl().popen_options() == {"process_group": 0}
 
 
 def test_windows_asks_a_child_to_stop_with_ctrl_break_to_its_group() -> None:
@@ -111,6 +114,12 @@ def test_windows_kills_at_once_without_a_console_to_send_ctrl_break_on() -> None
     assert taskkill.calls == [["taskkill", "/F", "/T", "/PID", "31"]]
 
 
+@POSIX_ONLY
+def test_posix_children_lead_a_new_process_group() -> None:
+    assert processes.PosixControl().popen_options() == {"process_group": 0}
+
+
+@POSIX_ONLY
 def test_a_child_under_the_windows_sequence_stops_in_order(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
