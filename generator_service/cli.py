@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     # The worker rebuilds the same config from the environment it inherits.
     os.environ.update(config.to_env())
     if config.seed is None:
-        os.environ.pop(SEED, None)
+        os.environ.pop(SEED.variable, None)
     serve(FACTORY, config.host, config.port, workers=1)
     logger.info("generator stopped")
     return 0
