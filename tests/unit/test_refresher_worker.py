@@ -1,4 +1,4 @@
-"""The refresher's RQ worker keeps the process's signal handlers: the one rq internal it relies on."""
+"""The refresher's RQ worker keeps the process's signal handlers (the one rq internal it uses)."""
 
 from __future__ import annotations
 
