@@ -34,7 +34,6 @@ class Backoff:
     def reset(self) -> None:
         """Start again from the base delay (after a success)."""
         self.attempts = 0
-        self.delays.reset()
 
 
 class Condition:
