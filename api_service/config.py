@@ -9,7 +9,7 @@ from typing import Any
 
 from telemetry_common.options import KEY_PREFIX, REDIS_URL, Setting
 from telemetry_common.redis_client import redacted
-from telemetry_common.settings import address, bind, number, whole
+from telemetry_common.settings import bind, host_port, number, whole
 
 
 def cores() -> int:
@@ -91,7 +91,7 @@ class ApiConfig:
     def to_env(self) -> dict[str, str]:
         """Return the variables that rebuild this config (for a worker process)."""
         return {
-            BIND.variable: address(self.host, self.port),
+            BIND.variable: host_port(self.host, self.port),
             WORKERS.variable: str(self.workers),
             THREADS.variable: str(self.threads),
             REDIS_URL.variable: self.redis_url,

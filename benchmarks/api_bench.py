@@ -27,15 +27,14 @@ import re
 import statistics
 import subprocess
 import sys
-import time
 
 import numpy as np
-import requests
 from flask import Flask, Response, request
 
 from telemetry_common.keys import Keys
 from telemetry_common.redis_client import connect
 from telemetry_stack.servers.redis_server import RedisServer, free_port
+from telemetry_stack.up.health import StartError, wait_http_ok
 
 PREFIX = "apibench"
 SWITCHES = 1000
@@ -126,15 +125,12 @@ def start_server(kind: str, port: int, env: dict[str, str]) -> subprocess.Popen[
         command = [sys.executable, "-m", "gunicorn", "-w", "2", *worker, "-b", bind]
         command += ["--log-level", "warning", "benchmarks.api_bench:bench_app()"]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"http://{bind}/readyz", timeout=1).status_code == 200:
-                return process
-        except requests.RequestException:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit(f"{kind} did not become ready on {bind}")
+    try:
+        wait_http_ok(f"http://{bind}/readyz", 30)
+    except StartError:
+        process.kill()
+        raise SystemExit(f"{kind} did not become ready on {bind}") from None
+    return process
 
 
 def wrk(url: str, duration: int, connections: int) -> tuple[float, float, float]:

@@ -15,13 +15,13 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from generator_service.config import GeneratorConfig
 from generator_service.feed import Feed
 from telemetry_stack.servers.redis_server import free_port
+from telemetry_stack.up.health import StartError, wait_http_ok
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -64,16 +64,12 @@ def start(args: list[str], url: str) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
         [sys.executable, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status == 200:
-                    return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit(f"server {args} did not answer at {url}")
+    try:
+        wait_http_ok(url, 20)
+    except StartError:
+        process.kill()
+        raise SystemExit(f"server {args} did not answer at {url}") from None
+    return process
 
 
 def load_wrk(url: str, seconds: float, connections: int, headers: list[str]) -> float:

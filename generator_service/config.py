@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from telemetry_common.options import Setting
-from telemetry_common.settings import address, bind, number, whole
+from telemetry_common.settings import bind, host_port, number, whole
 
 MAX_SWITCHES = 1_000_000
 
@@ -68,7 +68,7 @@ class GeneratorConfig:
     def to_env(self) -> dict[str, str]:
         """Return the variables that rebuild this config (for a worker process)."""
         env = {
-            BIND.variable: address(self.host, self.port),
+            BIND.variable: host_port(self.host, self.port),
             SWITCHES.variable: str(self.switches),
             TICK_INTERVAL.variable: repr(self.tick_interval),
             SPIKE_PROBABILITY.variable: repr(self.spike_probability),

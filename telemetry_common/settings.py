@@ -129,7 +129,7 @@ def bracketed(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def address(host: str, port: int) -> str:
+def host_port(host: str, port: int) -> str:
     """Return ``host:port``, with an IPv6 host in brackets (``[::1]:8080``)."""
     return f"{bracketed(host)}:{port}"
 

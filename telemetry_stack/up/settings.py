@@ -17,7 +17,7 @@ from generator_service.config import BIND as GENERATOR_BIND
 from generator_service.config import SWITCHES
 from refresher_worker.settings import SOURCE_URL
 from telemetry_common.options import KEY_PREFIX, REDIS_URL, Setting, resolve_settings
-from telemetry_common.settings import ConfigError, address, bracketed, number, whole
+from telemetry_common.settings import ConfigError, bracketed, host_port, number, whole
 from telemetry_stack.servers.redis_server import free_port
 
 API_WORKERS = replace(WORKERS, option="--api-workers", help="API worker processes")
@@ -72,10 +72,10 @@ class UpSettings:
             **env,
             "PYTHONUNBUFFERED": "1",
             REDIS_URL.variable: redis_url,
-            GENERATOR_BIND.variable: address(self.generator_host, self.generator_port),
+            GENERATOR_BIND.variable: host_port(self.generator_host, self.generator_port),
             SWITCHES.variable: str(self.switches),
             SOURCE_URL.variable: f"{self.generator_url}/counters",
-            API_BIND.variable: address(self.api_host, self.api_port),
+            API_BIND.variable: host_port(self.api_host, self.api_port),
             API_WORKERS.variable: str(self.api_workers),
         }
 
