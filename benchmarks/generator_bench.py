@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from generator_service.config import GeneratorConfig
 from generator_service.feed import Feed
+from telemetry_stack.bench import wrk
 from telemetry_stack.servers.redis_server import free_port
 from telemetry_stack.up.health import StartError, wait_http_ok
 
@@ -74,12 +75,7 @@ def start(args: list[str], url: str) -> subprocess.Popen[bytes]:
 
 def load_wrk(url: str, seconds: float, connections: int, headers: list[str]) -> float:
     """Return requests per second from wrk (one thread, keep-alive)."""
-    args = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", url]
-    for header in headers:
-        args[1:1] = ["-H", header]
-    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
-    line = next(x for x in out.splitlines() if x.startswith("Requests/sec:"))
-    return float(line.split()[1])
+    return wrk.summary(wrk.run(url, seconds, connections, headers=headers))[0]
 
 
 def load_python(url: str, seconds: float, connections: int, headers: list[str]) -> float:
