@@ -12,19 +12,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from api_service.config import SETTINGS, ApiConfig
-from telemetry_common.options import Setting, add_setting_options, resolve_settings
-from telemetry_common.settings import environ, text
+from telemetry_common.options import add_setting_options, resolve_settings
+from telemetry_common.settings import environ
+from telemetry_common.variables import PROMETHEUS_MULTIPROC_DIR
 
 HELP = "Serve GetMetric and ListMetrics from the Redis snapshot (CSV or JSON)."
 
 logger = logging.getLogger(__name__)
 
 # Where prometheus-client's multiprocess mode keeps each worker's values (its own variable).
-MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
-METRICS_DIR = Setting(
-    "", MULTIPROC_DIR, "", "where the API workers' metrics are added up", text,
-    shown="a temporary directory per run",
-)  # fmt: skip
+MULTIPROC_DIR = PROMETHEUS_MULTIPROC_DIR.variable
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

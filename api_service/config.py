@@ -7,9 +7,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from telemetry_common.options import KEY_PREFIX, REDIS_URL, Setting
+from telemetry_common.options import Setting
 from telemetry_common.redis_client import redacted
-from telemetry_common.settings import bind, host_port, number, whole
+from telemetry_common.settings import host_port
+from telemetry_common.variables import API_BIND as BIND
+from telemetry_common.variables import API_PROXY_HOPS as PROXY_HOPS
+from telemetry_common.variables import API_RETRY_AFTER as RETRY_AFTER
+from telemetry_common.variables import API_THREADS as THREADS
+from telemetry_common.variables import API_WORKERS as WORKERS
+from telemetry_common.variables import KEY_PREFIX, REDIS_RETRIES, REDIS_TIMEOUT, REDIS_URL
 
 
 def cores() -> int:
@@ -19,31 +25,6 @@ def cores() -> int:
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
 
-
-BIND = Setting(
-    "--bind", "TELEMETRY_API_BIND", "127.0.0.1:8080", "HOST:PORT to serve the API on", bind
-)  # fmt: skip
-WORKERS = Setting(
-    "--workers", "TELEMETRY_API_WORKERS", "1", "worker processes", whole(1, 64),
-    shown="the number of cores",
-)  # fmt: skip
-THREADS = Setting(
-    "--threads", "TELEMETRY_API_THREADS", "4", "request threads per worker process", whole(1, 64)
-)  # fmt: skip
-REDIS_TIMEOUT = Setting(
-    "--redis-timeout", "TELEMETRY_REDIS_TIMEOUT", "0.5", "seconds per Redis attempt",
-    number(0.0, 60.0, above=True),
-)  # fmt: skip
-REDIS_RETRIES = Setting(
-    "--redis-retries", "TELEMETRY_REDIS_RETRIES", "1", "Redis retries after a failure", whole(0, 5)
-)  # fmt: skip
-RETRY_AFTER = Setting(
-    "--retry-after", "TELEMETRY_API_RETRY_AFTER", "1", "Retry-After seconds of a 503", whole(1, 60)
-)  # fmt: skip
-PROXY_HOPS = Setting(
-    "--proxy-hops", "TELEMETRY_API_PROXY_HOPS", "1", "proxies whose X-Forwarded-* to trust",
-    whole(0, 5),
-)  # fmt: skip
 
 SETTINGS: tuple[Setting[Any], ...] = (
     BIND, WORKERS, THREADS, REDIS_URL, KEY_PREFIX, REDIS_TIMEOUT, REDIS_RETRIES, RETRY_AFTER,

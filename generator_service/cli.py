@@ -6,9 +6,10 @@ import argparse
 import logging
 import os
 
-from generator_service.config import SEED, SETTINGS, GeneratorConfig
+from generator_service.config import SETTINGS, GeneratorConfig
 from telemetry_common.options import add_setting_options, resolve_settings
 from telemetry_common.settings import environ
+from telemetry_common.variables import SEED
 
 HELP = "Simulate switches and serve their metrics as CSV at /counters (and /healthz)."
 

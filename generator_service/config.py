@@ -7,36 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from telemetry_common.options import Setting
-from telemetry_common.settings import bind, host_port, number, whole
-
-MAX_SWITCHES = 1_000_000
-
-
-def optional_whole(name: str, value: str) -> int | None:
-    """Return a whole number of at least 0, or None for the declared default ("")."""
-    return whole(0)(name, value) if value else None
-
-
-BIND = Setting(
-    "--bind", "TELEMETRY_GENERATOR_BIND", "127.0.0.1:9001",
-    "HOST:PORT to serve /counters and /healthz on", bind,
-)  # fmt: skip
-SWITCHES = Setting(
-    "--switches", "TELEMETRY_SWITCHES", "100", f"number of switches, 1..{MAX_SWITCHES:,}",
-    whole(1, MAX_SWITCHES),
-)  # fmt: skip
-TICK_INTERVAL = Setting(
-    "--tick-interval", "TELEMETRY_TICK_INTERVAL", "1", "seconds between ticks",
-    number(above=True),
-)  # fmt: skip
-SPIKE_PROBABILITY = Setting(
-    "--spike-probability", "TELEMETRY_SPIKE_PROBABILITY", "0.0001",
-    "chance per value per tick of a spike, 0..1", number(0.0, 1.0),
-)  # fmt: skip
-SEED = Setting(
-    "--seed", "TELEMETRY_SEED", "", "seed of the random generator, for a reproducible run",
-    optional_whole, shown="unset",
-)  # fmt: skip
+from telemetry_common.settings import host_port
+from telemetry_common.variables import GENERATOR_BIND as BIND
+from telemetry_common.variables import SEED, SPIKE_PROBABILITY, SWITCHES, TICK_INTERVAL
 
 SETTINGS: tuple[Setting[Any], ...] = (BIND, SWITCHES, TICK_INTERVAL, SPIKE_PROBABILITY, SEED)
 

@@ -6,45 +6,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from telemetry_common.options import KEY_PREFIX, REDIS_URL, Setting
-from telemetry_common.settings import ConfigError, bind, number, url, whole
-
-METRICS_OFF = ("0", "off")
-
-
-def metrics_bind(name: str, value: str) -> tuple[str, int] | None:
-    """Return where to serve the metrics, or None when ``0`` or ``off`` disables them."""
-    return None if value.lower() in METRICS_OFF else bind(name, value)
-
-
-SOURCE_URL = Setting(
-    "--source-url", "TELEMETRY_SOURCE_URL", "http://127.0.0.1:9001/counters",
-    "URL of the generator's CSV table", url("an http:// or https:// URL", "http://", "https://"),
-)  # fmt: skip
-REFRESH_INTERVAL = Setting(
-    "--interval", "TELEMETRY_REFRESH_INTERVAL", "5", "seconds between refreshes",
-    number(above=True),
-)  # fmt: skip
-TTL = Setting(
-    "--ttl", "TELEMETRY_TTL", "10", "seconds a snapshot lives, greater than the interval",
-    whole(1),
-)  # fmt: skip
-FETCH_TIMEOUT = Setting(
-    "--fetch-timeout", "TELEMETRY_FETCH_TIMEOUT", "3", "seconds allowed per fetch",
-    number(above=True), shown="min(3, 0.6 x interval)",
-)  # fmt: skip
-MAX_BODY_BYTES = Setting(
-    "--max-body-bytes", "TELEMETRY_MAX_BODY_BYTES", "67108864", "largest CSV body accepted",
-    whole(1), shown="67108864 (64 MiB)",
-)  # fmt: skip
-LEADER_TTL = Setting(
-    "--leader-ttl", "TELEMETRY_LEADER_TTL", "2", "seconds the leader lock lives unless renewed",
-    number(0.2),
-)  # fmt: skip
-METRICS_BIND = Setting(
-    "--metrics-bind", "TELEMETRY_REFRESHER_METRICS_BIND", "127.0.0.1:9102",
-    "HOST:PORT of the Prometheus /metrics endpoint; 0 or off disables it", metrics_bind,
-)  # fmt: skip
+from telemetry_common.options import Setting
+from telemetry_common.settings import ConfigError
+from telemetry_common.variables import (
+    FETCH_TIMEOUT,
+    KEY_PREFIX,
+    LEADER_TTL,
+    MAX_BODY_BYTES,
+    REDIS_URL,
+    REFRESH_INTERVAL,
+    SOURCE_URL,
+    TTL,
+)
+from telemetry_common.variables import REFRESHER_METRICS_BIND as METRICS_BIND
 
 SETTINGS: tuple[Setting[Any], ...] = (
     SOURCE_URL, REDIS_URL, KEY_PREFIX, REFRESH_INTERVAL, TTL, FETCH_TIMEOUT, MAX_BODY_BYTES,

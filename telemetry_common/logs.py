@@ -16,16 +16,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from telemetry_common.options import Setting
-from telemetry_common.settings import one_of
+from telemetry_common.variables import LOG_FORMAT, LOG_LEVEL
 
-FORMATS = ("text", "json")
-LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-LEVEL = Setting("", "TELEMETRY_LOG_LEVEL", "INFO", "log level", one_of(*LEVELS))
-FORMAT = Setting(
-    "", "TELEMETRY_LOG_FORMAT", "text", "text, or json: one object per line", one_of(*FORMATS)
-)
-SETTINGS = (LEVEL, FORMAT)
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 EVENT = "event"
 
@@ -119,7 +111,7 @@ def log_event(
 
 def configure_logging(env: Mapping[str, str]) -> None:
     """Send logs to stderr at ``TELEMETRY_LOG_LEVEL`` in ``TELEMETRY_LOG_FORMAT`` (text|json)."""
-    level, fmt = LEVEL.read(env), FORMAT.read(env)
+    level, fmt = LOG_LEVEL.read(env), LOG_FORMAT.read(env)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger()

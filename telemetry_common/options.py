@@ -3,7 +3,7 @@
 The same row reads the variable from the environment (``read``), builds the command-line option
 that overrides it (``add_setting_options``), and is what the test of the README's configuration
 table compares against. A role lists its rows in ``SETTINGS``; its frozen settings dataclass
-reads them in ``from_env``.
+reads them in ``from_env``. telemetry_common.variables holds every row.
 """
 
 from __future__ import annotations
@@ -13,17 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from telemetry_common.keys import DEFAULT_PREFIX
-from telemetry_common.settings import (
-    DEFAULT_REDIS_URL,
-    PREFIX,
-    REDIS_SCHEMES,
-    ConfigError,
-    Rule,
-    matching,
-    raw,
-    url,
-)
+from telemetry_common.settings import PREFIX, ConfigError, Rule, raw
 
 T = TypeVar("T")
 B = TypeVar("B")
@@ -75,25 +65,6 @@ class Setting(Generic[T]):
         if found is not None:
             return self.rule(*found)
         return self.value if default is None else default
-
-
-REDIS_URL = Setting(
-    "--redis-url",
-    PREFIX + "REDIS_URL",
-    DEFAULT_REDIS_URL,
-    "the Redis URL",
-    url("a redis://, rediss:// or unix:// URL", *REDIS_SCHEMES),
-    shown=f"REDIS_URL, else {DEFAULT_REDIS_URL}",
-    fallback=("REDIS_URL",),
-)
-# A prefix is a printable word: braces allowed (a Redis Cluster hash tag), no spaces.
-KEY_PREFIX = Setting(
-    "--key-prefix",
-    PREFIX + "KEY_PREFIX",
-    DEFAULT_PREFIX,
-    "prefix of every Redis key",
-    matching(r"[!-~]{1,64}", "1 to 64 printable characters"),
-)
 
 
 def add_setting_options(parser: argparse.ArgumentParser, settings: Sequence[Setting[Any]]) -> None:

@@ -51,6 +51,11 @@ def whole(minimum: int = 0, maximum: int | None = None) -> Rule[int]:
     return rule
 
 
+def optional_whole(name: str, value: str) -> int | None:
+    """Return a whole number of at least 0, or None for an empty default."""
+    return whole(0)(name, value) if value else None
+
+
 def number(
     minimum: float = 0.0, maximum: float | None = None, *, above: bool = False
 ) -> Rule[float]:

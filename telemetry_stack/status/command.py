@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from telemetry_common.keys import Keys
-from telemetry_common.options import KEY_PREFIX, REDIS_URL, add_setting_options, resolve_settings
+from telemetry_common.options import add_setting_options, resolve_settings
 from telemetry_common.settings import environ
+from telemetry_common.variables import KEY_PREFIX, REDIS_URL
 
 if TYPE_CHECKING:
     import redis

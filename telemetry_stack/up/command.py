@@ -14,9 +14,10 @@ import logging
 import sys
 import time
 
-from refresher_worker.settings import METRICS_BIND, METRICS_OFF
 from telemetry_common.options import add_setting_options
 from telemetry_common.settings import environ
+from telemetry_common.variables import METRICS_OFF
+from telemetry_common.variables import REFRESHER_METRICS_BIND as METRICS_BIND
 from telemetry_stack.up.health import Interrupted, StartError, http_ok, port_free, wait_healthy
 from telemetry_stack.up.settings import SETTINGS, UpSettings, resolve
 from telemetry_stack.up.supervisor import ChildFailed, Supervisor

@@ -11,24 +11,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from api_service.config import BIND as API_BIND
-from api_service.config import WORKERS, cores
-from generator_service.config import BIND as GENERATOR_BIND
-from generator_service.config import SWITCHES
-from refresher_worker.settings import SOURCE_URL
-from telemetry_common.options import KEY_PREFIX, REDIS_URL, Setting, resolve_settings
-from telemetry_common.settings import ConfigError, bracketed, host_port, number, whole
+from api_service.config import cores
+from telemetry_common.options import Setting, resolve_settings
+from telemetry_common.settings import ConfigError, bracketed, host_port
+from telemetry_common.variables import (
+    API_BIND,
+    GENERATOR_BIND,
+    KEY_PREFIX,
+    READY_TIMEOUT,
+    REDIS_URL,
+    REFRESHERS,
+    SOURCE_URL,
+    SWITCHES,
+)
+from telemetry_common.variables import API_WORKERS as WORKERS
 from telemetry_stack.servers.redis_server import free_port
 
 API_WORKERS = replace(WORKERS, option="--api-workers", help="API worker processes")
-REFRESHERS = Setting(
-    "--refreshers", "TELEMETRY_REFRESHERS", "1", "refresher processes, 2 adds a standby",
-    whole(1, 16),
-)  # fmt: skip
-READY_TIMEOUT = Setting(
-    "--ready-timeout", "TELEMETRY_READY_TIMEOUT", "30",
-    "seconds each process may take to become healthy", number(above=True),
-)  # fmt: skip
 # up's options; it also reads the binds, the Redis URL and the key prefix of the services.
 SETTINGS: tuple[Setting[Any], ...] = (API_WORKERS, SWITCHES, REFRESHERS, READY_TIMEOUT)
 

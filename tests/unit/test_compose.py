@@ -16,12 +16,10 @@ from urllib.parse import urlsplit
 import pytest
 from ruamel.yaml import YAML
 
-from api_service.config import BIND as API_BIND
 from api_service.config import SETTINGS as API_SETTINGS
-from generator_service.config import BIND as GENERATOR_BIND
 from generator_service.config import SETTINGS as GENERATOR_SETTINGS
 from refresher_worker.settings import SETTINGS as REFRESHER_SETTINGS
-from refresher_worker.settings import SOURCE_URL
+from telemetry_common.variables import API_BIND, GENERATOR_BIND, SOURCE_URL
 from telemetry_stack.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,26 +8,19 @@ from typing import Any
 
 import pytest
 
-from api_service import cli as api_cli
-from api_service import config as api_config
-from generator_service import config as generator_config
-from refresher_worker import settings as refresher_settings
-from telemetry_common import logs, options
+from api_service.config import SETTINGS as API
+from api_service.config import ApiConfig
+from generator_service.config import SETTINGS as GENERATOR
+from refresher_worker.settings import SETTINGS as REFRESHER
+from refresher_worker.settings import RefresherSettings
+from telemetry_common.options import Setting
 from telemetry_common.settings import ConfigError
-from telemetry_stack.status import command as status_command
-from telemetry_stack.up import settings as up_settings
+from telemetry_common.variables import REDIS_URL, VARIABLES
+from telemetry_stack.status.command import SETTINGS as STATUS
+from telemetry_stack.up.settings import SETTINGS as UP
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 ROW = re.compile(r"^\| `(?P<name>[A-Z][A-Z0-9_]*)` \| (?P<default>[^|]+) \|", re.MULTILINE)
-DECLARED: list[options.Setting[Any]] = [
-    *api_config.SETTINGS,
-    api_cli.METRICS_DIR,
-    *refresher_settings.SETTINGS,
-    *generator_config.SETTINGS,
-    *up_settings.SETTINGS,
-    *status_command.SETTINGS,
-    *logs.SETTINGS,
-]
 
 
 def readme_table() -> dict[str, str]:
@@ -38,16 +31,10 @@ def readme_table() -> dict[str, str]:
     return rows
 
 
-def declared() -> dict[str, options.Setting[Any]]:
-    """Return each declared variable once; fail if two declarations of one disagree."""
-    found: dict[str, options.Setting[Any]] = {}
-    for setting in DECLARED:
-        other = found.setdefault(setting.variable, setting)
-        assert (other.default, other.shown, other.rule) == (
-            setting.default,
-            setting.shown,
-            setting.rule,
-        ), f"{setting.variable} is declared twice, differently"
+def declared() -> dict[str, Setting[Any]]:
+    """Return each declared variable by name; fail if one is declared twice."""
+    found = {setting.variable: setting for setting in VARIABLES}
+    assert len(found) == len(VARIABLES), "a variable is declared twice"
     return found
 
 
@@ -65,20 +52,26 @@ def test_the_readme_states_each_declared_default() -> None:
     assert mismatched == {}, "README default, declared default"
 
 
-@pytest.mark.parametrize("setting", DECLARED, ids=lambda s: f"{s.variable}{s.option}")
-def test_every_declared_default_passes_its_own_rule(setting: options.Setting[Any]) -> None:
+def test_each_role_reads_declared_rows_only() -> None:
+    for setting in (*API, *REFRESHER, *GENERATOR, *UP, *STATUS):
+        row = declared()[setting.variable]
+        assert (setting.default, setting.shown, setting.rule) == (row.default, row.shown, row.rule)
+
+
+@pytest.mark.parametrize("setting", VARIABLES, ids=lambda s: s.variable)
+def test_every_declared_default_passes_its_own_rule(setting: Setting[Any]) -> None:
     assert setting.read({}) == setting.value == setting.rule(setting.variable, setting.default)
 
 
 def test_a_variable_falls_back_in_order_and_a_bad_value_names_the_variable_it_came_from() -> None:
-    assert options.REDIS_URL.read({"REDIS_URL": "redis://a/1"}) == "redis://a/1"
+    assert REDIS_URL.read({"REDIS_URL": "redis://a/1"}) == "redis://a/1"
     both = {"REDIS_URL": "redis://a/1", "TELEMETRY_REDIS_URL": "redis://b/2"}
-    assert options.REDIS_URL.read(both) == "redis://b/2"
+    assert REDIS_URL.read(both) == "redis://b/2"
     with pytest.raises(ConfigError, match=r"^REDIS_URL='a:1': expected a redis://"):
-        options.REDIS_URL.read({"REDIS_URL": "a:1"})
+        REDIS_URL.read({"REDIS_URL": "a:1"})
 
 
-@pytest.mark.parametrize("role", [api_config.ApiConfig, refresher_settings.RefresherSettings])
+@pytest.mark.parametrize("role", [ApiConfig, RefresherSettings])
 def test_the_api_and_the_refresher_refuse_the_same_bad_key_prefix(role: Any) -> None:
     with pytest.raises(ConfigError, match="TELEMETRY_KEY_PREFIX='has space': expected 1 to 64"):
         role.from_env({"TELEMETRY_KEY_PREFIX": "has space"})
