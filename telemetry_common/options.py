@@ -80,6 +80,32 @@ def add_setting_options(parser: argparse.ArgumentParser, settings: Sequence[Sett
             )
 
 
+@dataclass(frozen=True)
+class Options(Generic[B]):
+    """A command's settings: the options they add, and how they become its settings object."""
+
+    settings: Sequence[Setting[Any]]
+    build: Callable[[Mapping[str, str]], B]
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """Add one option per setting; each overrides its environment variable."""
+        add_setting_options(parser, self.settings)
+
+    def resolve(self, args: argparse.Namespace, env: dict[str, str]) -> B:
+        """Return the settings from ``env`` with the given options on top."""
+        return resolve_settings(args, env, self.settings, self.build)
+
+    def start(self, args: argparse.Namespace) -> B:
+        """Return the settings from the environment and ``args``; configure logging from it."""
+        from telemetry_common.logs import configure_logging
+        from telemetry_common.settings import environ
+
+        env = dict(environ())
+        settings = self.resolve(args, env)
+        configure_logging(env)
+        return settings
+
+
 def resolve_settings(
     args: argparse.Namespace,
     env: dict[str, str],
