@@ -45,9 +45,9 @@ def test_a_leader_that_stops_renewing_loses_the_lock_at_its_ttl(fake: fakeredis.
 
 
 def test_renewing_keeps_the_lock_past_its_ttl(fake: fakeredis.FakeRedis) -> None:
-    a, b = LeaderLock(fake, KEY, "a", 1.0), LeaderLock(fake, KEY, "b", 1.0)
+    a, b = LeaderLock(fake, KEY, "a", 2.0), LeaderLock(fake, KEY, "b", 2.0)
     began = time.monotonic()
-    while time.monotonic() - began < 1.5:  # renewals every 0.1 s keep it well past its TTL
+    while time.monotonic() - began < 2.5:  # renewals every 0.1 s keep it past its TTL
         assert a.claim() and not b.claim()
         time.sleep(0.1)
 
