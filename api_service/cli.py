@@ -12,26 +12,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from api_service.config import SETTINGS, ApiConfig
-from telemetry_common.options import add_setting_options, resolve_settings
+from telemetry_common.options import Options
 from telemetry_common.platforms import multiprocess_metrics
-from telemetry_common.settings import environ
+from telemetry_common.variables import PROMETHEUS_MULTIPROC_DIR
 
 HELP = "Serve GetMetric and ListMetrics from the Redis snapshot (CSV or JSON)."
 
 logger = logging.getLogger(__name__)
 
 # Where prometheus-client's multiprocess mode keeps each worker's values (its own variable).
-MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+MULTIPROC_DIR = PROMETHEUS_MULTIPROC_DIR.variable
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add one option per setting; each overrides its environment variable."""
-    add_setting_options(parser, SETTINGS)
-
-
-def resolve(args: argparse.Namespace, env: dict[str, str]) -> ApiConfig:
-    """Return the config from ``env`` with the given options on top."""
-    return resolve_settings(args, env, SETTINGS, ApiConfig.from_env)
+OPTIONS = Options(SETTINGS, ApiConfig.from_env)
+add_arguments = OPTIONS.add_arguments
+resolve = OPTIONS.resolve
 
 
 @contextlib.contextmanager
@@ -70,12 +65,9 @@ def metrics_directory(platform: str | None = None) -> Iterator[Path | None]:
 def run(args: argparse.Namespace) -> int:
     """Serve the API until SIGTERM or SIGINT; return the exit status."""
     from api_service.wsgi import FACTORY
-    from telemetry_common.logs import configure_logging
     from telemetry_common.wsgi_server import serve
 
-    env = dict(environ())
-    config = resolve(args, env)
-    configure_logging(env)
+    config = OPTIONS.start(args)
     os.environ.update(config.to_env())  # each worker rebuilds the config from these
     logger.info(
         "telemetry API on http://%s:%d: %d worker(s) x %d thread(s), Redis %s",

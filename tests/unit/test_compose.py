@@ -16,12 +16,10 @@ from urllib.parse import urlsplit
 import pytest
 from ruamel.yaml import YAML
 
-from api_service.config import DEFAULT_BIND as API_DEFAULT_BIND
 from api_service.config import SETTINGS as API_SETTINGS
-from generator_service.config import DEFAULT_BIND as GENERATOR_DEFAULT_BIND
 from generator_service.config import SETTINGS as GENERATOR_SETTINGS
-from refresher_worker.settings import DEFAULT_SOURCE_URL
 from refresher_worker.settings import SETTINGS as REFRESHER_SETTINGS
+from telemetry_common.variables import API_BIND, GENERATOR_BIND, SOURCE_URL
 from telemetry_stack.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -158,13 +156,13 @@ def test_ports_and_urls_agree_with_the_code_defaults(services: dict[str, Any]) -
     generator_port = port_of(generator["TELEMETRY_GENERATOR_BIND"])
     assert api["TELEMETRY_API_BIND"].startswith("0.0.0.0:")
     assert generator["TELEMETRY_GENERATOR_BIND"].startswith("0.0.0.0:")
-    assert api_port == port_of(API_DEFAULT_BIND) == 8080
-    assert generator_port == port_of(GENERATOR_DEFAULT_BIND) == 9001
+    assert api_port == port_of(API_BIND.default) == 8080
+    assert generator_port == port_of(GENERATOR_BIND.default) == 9001
     assert services["api"]["expose"] == [str(api_port)]
     assert services["generator"]["expose"] == [str(generator_port)]
     source = urlsplit(refresher["TELEMETRY_SOURCE_URL"])
     assert (source.hostname, source.port) == ("generator", generator_port)
-    assert source.path == urlsplit(DEFAULT_SOURCE_URL).path
+    assert source.path == urlsplit(SOURCE_URL.default).path
     for service in (api, refresher):
         redis_url = urlsplit(service["TELEMETRY_REDIS_URL"])
         assert (redis_url.scheme, redis_url.hostname, redis_url.port) == ("redis", "redis", 6379)
