@@ -1,0 +1,55 @@
+"""What the known metrics mean: unit, kind and a one-line description, shared by every role.
+
+The generator produces these metrics; the API names them for Prometheus and the dashboard
+shows their units. A source may send other metrics too: they have no entry here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """How a metric moves from one tick to the next."""
+
+    GAUGE = "gauge"  # goes up and down within its bounds
+    COUNTER = "counter"  # a running total that never decreases
+
+
+@dataclass(frozen=True)
+class Meaning:
+    """One metric's unit (as people write it), kind and description."""
+
+    name: str
+    unit: str
+    kind: Kind
+    help: str
+
+
+MEANINGS: tuple[Meaning, ...] = (
+    Meaning("BandwidthConsumption", "Mbit/s", Kind.GAUGE, "Bandwidth in use"),
+    Meaning("CpuUsage", "%", Kind.GAUGE, "CPU busy time"),
+    Meaning("MemoryUsage", "%", Kind.GAUGE, "Memory in use"),
+    Meaning("Latency", "ms", Kind.GAUGE, "Forwarding latency"),
+    Meaning("PacketLoss", "%", Kind.GAUGE, "Packets lost"),
+    Meaning("Temperature", "degC", Kind.GAUGE, "Chassis temperature"),
+    Meaning("SuccessfulRequests", "requests", Kind.COUNTER, "Requests answered successfully"),
+    Meaning("FailedRequests", "requests", Kind.COUNTER, "Requests that failed"),
+)
+
+# A unit as Prometheus names it in a metric name (a counter's count needs none).
+PROMETHEUS_UNITS = {
+    "Mbit/s": "megabits_per_second",
+    "%": "percent",
+    "ms": "milliseconds",
+    "degC": "celsius",
+    "requests": "",
+}
+
+_BY_NAME = {meaning.name: meaning for meaning in MEANINGS}
+
+
+def meaning_of(name: str) -> Meaning | None:
+    """Return what the metric ``name`` means, or None for a metric this catalogue lacks."""
+    return _BY_NAME.get(name)

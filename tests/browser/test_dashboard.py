@@ -1,0 +1,122 @@
+"""The dashboard in a real Chromium against a real API process and a real Redis."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+import redis
+
+from tests.browser.conftest import PREFIX
+from tests.helpers import wait_for
+from tests.helpers.api import put_snapshot
+from tests.helpers.browser import ApiProcess, PageLog
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+
+METRICS = ["CpuUsage", "Latency", "Temperature", "SuccessfulRequests"]
+HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+def table(switches: int, seed: int) -> tuple[list[str], list[list[bytes]]]:
+    """Return switch ids and one row of value texts per switch, like the generator's."""
+    rng = random.Random(seed)
+    ids = [str(n) for n in range(1, switches + 1)]
+    rows = [
+        [
+            b"%.2f" % rng.uniform(0, 100),
+            b"%.3f" % rng.uniform(0, 50),
+            b"%.2f" % rng.uniform(30, 60),
+            b"%d" % rng.randrange(10**9),
+        ]
+        for _ in ids
+    ]
+    return ids, rows
+
+
+def publish(client: redis.Redis, switches: int = 60, seed: int = 1, ttl: int = 60) -> int:
+    """Write a snapshot of ``switches`` switches with the real writer; return its generation."""
+    ids, rows = table(switches, seed)
+    return put_snapshot(client, prefix=PREFIX, ttl=ttl, switches=ids, metrics=METRICS, rows=rows)
+
+
+def text(page: Any, selector: str) -> str:
+    return str(page.locator(selector).text_content()).strip()
+
+
+def open_dashboard(page: Any, api: ApiProcess, generation: int) -> None:
+    """Open the page and wait until it shows ``generation``, fresh."""
+    page.goto(api.url + "/")
+    wait_for(lambda: text(page, "#generation") == str(generation), 20, message="the generation")
+    assert text(page, "#state") == "fresh"
+
+
+def clean(log: PageLog, api: ApiProcess) -> None:
+    """Check that the page logged no error and asked nothing of another origin."""
+    assert log.errors == []
+    assert log.origins == {api.url}, log.origins
+
+
+def pick(page: Any, metric: str, switch: str) -> None:
+    page.select_option("#metric", metric)
+    page.fill("#pick", switch)
+    page.press("#pick", "Enter")
+
+
+def test_the_page_shows_the_apis_generation_and_a_switchs_value_as_getmetric_does(
+    api: ApiProcess, real_redis: redis.Redis, page: tuple[Any, PageLog]
+) -> None:
+    tab, log = page
+    generation = publish(real_redis)
+    open_dashboard(tab, api, generation)
+    pick(tab, "Latency", "37")
+    answer = api.get("/telemetry/GetMetric", params={"switch": "37", "metric": "Latency"})
+    assert answer.status_code == 200
+    assert answer.headers["X-Telemetry-Generation"] == text(tab, "#generation") == str(generation)
+    assert text(tab, "#pick-value") == answer.text.splitlines()[1].split(",")[1]
+    assert text(tab, "#pick-unit") == "ms" and text(tab, "#count") == "60"
+    assert tab.locator("#top tbody tr").count() == 20
+    clean(log, api)
+
+
+def test_it_renders_each_new_generation_once_and_polls_with_if_none_match(
+    api: ApiProcess, real_redis: redis.Redis, page: tuple[Any, PageLog]
+) -> None:
+    tab, log = page
+    open_dashboard(tab, api, publish(real_redis, seed=1))
+    pick(tab, "CpuUsage", "5")
+    before = text(tab, "#pick-value")
+    newer = publish(real_redis, seed=2)
+    wait_for(lambda: text(tab, "#generation") == str(newer), 10, message="the new generation")
+    answer = api.get("/telemetry/GetMetric", params={"switch": "5", "metric": "CpuUsage"})
+    assert text(tab, "#pick-value") == answer.text.splitlines()[1].split(",")[1] != before
+    polls = len(log.polls())
+    # Playwright hands over the page's events while it runs a call: wait in the page.
+    wait_for(
+        lambda: tab.wait_for_timeout(100) or len(log.polls()) >= polls + 3, 15, message="3 polls"
+    )
+    renders = tab.evaluate("performance.getEntriesByName('dashboard:rendered').length")
+    assert renders == 2  # one per generation, none for the polls answered 304
+    assert all("if-none-match" in headers for headers in log.polls()[1:])
+    assert tab.locator("#spark-line").get_attribute("points").count(",") == 2  # 2 generations
+    clean(log, api)
+
+
+def test_it_says_the_data_is_stale_after_the_apis_503_and_recovers_by_itself(
+    api: ApiProcess, real_redis: redis.Redis, page: tuple[Any, PageLog]
+) -> None:
+    tab, log = page
+    open_dashboard(tab, api, publish(real_redis, ttl=2))
+    wait_for(lambda: text(tab, "#state").startswith("stale since"), 15, message="stale")
+    answer = api.get("/telemetry/ListMetrics", params={"metrics": "Latency"})
+    assert answer.status_code == 503
+    said = answer.text.split(": ", 1)[1].split(" (")[0]  # "the data is stale since <time>"
+    assert text(tab, "#detail").startswith(said)
+    assert "stale" in str(tab.locator("body").get_attribute("class"))
+    log.errors[:] = [e for e in log.errors if "503 (Service Unavailable)" not in e]
+    newer = publish(real_redis, seed=3)
+    wait_for(lambda: text(tab, "#generation") == str(newer), 15, message="recovery")
+    wait_for(lambda: text(tab, "#state") == "fresh", 5, message="fresh again")
+    assert tab.locator("#detail").is_hidden()
+    clean(log, api)
