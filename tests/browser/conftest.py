@@ -9,8 +9,7 @@ import pytest
 import redis
 
 from tests.helpers.browser import ApiProcess, PageLog, chromium
-
-PREFIX = "dash"
+from tests.helpers.dashboard import PREFIX
 
 
 @pytest.fixture(scope="session")

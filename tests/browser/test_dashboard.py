@@ -2,66 +2,17 @@
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 import pytest
 import redis
 
-from tests.browser.conftest import PREFIX
+from telemetry_stack.servers.redis_server import RedisServer
 from tests.helpers import wait_for
-from tests.helpers.api import put_snapshot
 from tests.helpers.browser import ApiProcess, PageLog
+from tests.helpers.dashboard import PREFIX, clean, open_dashboard, pick, publish, text
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
-
-METRICS = ["CpuUsage", "Latency", "Temperature", "SuccessfulRequests"]
-HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
-
-
-def table(switches: int, seed: int) -> tuple[list[str], list[list[bytes]]]:
-    """Return switch ids and one row of value texts per switch, like the generator's."""
-    rng = random.Random(seed)
-    ids = [str(n) for n in range(1, switches + 1)]
-    rows = [
-        [
-            b"%.2f" % rng.uniform(0, 100),
-            b"%.3f" % rng.uniform(0, 50),
-            b"%.2f" % rng.uniform(30, 60),
-            b"%d" % rng.randrange(10**9),
-        ]
-        for _ in ids
-    ]
-    return ids, rows
-
-
-def publish(client: redis.Redis, switches: int = 60, seed: int = 1, ttl: int = 60) -> int:
-    """Write a snapshot of ``switches`` switches with the real writer; return its generation."""
-    ids, rows = table(switches, seed)
-    return put_snapshot(client, prefix=PREFIX, ttl=ttl, switches=ids, metrics=METRICS, rows=rows)
-
-
-def text(page: Any, selector: str) -> str:
-    return str(page.locator(selector).text_content()).strip()
-
-
-def open_dashboard(page: Any, api: ApiProcess, generation: int) -> None:
-    """Open the page and wait until it shows ``generation``, fresh."""
-    page.goto(api.url + "/")
-    wait_for(lambda: text(page, "#generation") == str(generation), 20, message="the generation")
-    assert text(page, "#state") == "fresh"
-
-
-def clean(log: PageLog, api: ApiProcess) -> None:
-    """Check that the page logged no error and asked nothing of another origin."""
-    assert log.errors == []
-    assert log.origins == {api.url}, log.origins
-
-
-def pick(page: Any, metric: str, switch: str) -> None:
-    page.select_option("#metric", metric)
-    page.fill("#pick", switch)
-    page.press("#pick", "Enter")
 
 
 def test_the_page_shows_the_apis_generation_and_a_switchs_value_as_getmetric_does(
@@ -114,9 +65,33 @@ def test_it_says_the_data_is_stale_after_the_apis_503_and_recovers_by_itself(
     said = answer.text.split(": ", 1)[1].split(" (")[0]  # "the data is stale since <time>"
     assert text(tab, "#detail").startswith(said)
     assert "stale" in str(tab.locator("body").get_attribute("class"))
+    # Chromium itself logs each answer >= 400 as a console error: those 503s were asked for.
     log.errors[:] = [e for e in log.errors if "503 (Service Unavailable)" not in e]
     newer = publish(real_redis, seed=3)
     wait_for(lambda: text(tab, "#generation") == str(newer), 15, message="recovery")
     wait_for(lambda: text(tab, "#state") == "fresh", 5, message="fresh again")
     assert tab.locator("#detail").is_hidden()
     clean(log, api)
+
+
+def test_it_says_redis_is_unreachable_and_recovers_when_redis_returns(
+    private_redis: RedisServer, page: tuple[Any, PageLog]
+) -> None:
+    tab, log = page
+    client = redis.Redis.from_url(private_redis.url)
+    api = ApiProcess(private_redis.url, PREFIX)
+    try:
+        open_dashboard(tab, api, publish(client))
+        private_redis.stop()
+        wait_for(lambda: text(tab, "#state") == "Redis unreachable", 15, message="unreachable")
+        assert text(tab, "#detail").startswith("Redis is unreachable")
+        private_redis.start()
+        publish(redis.Redis.from_url(private_redis.url))
+        wait_for(lambda: text(tab, "#state") == "fresh", 20, message="recovery")
+        answer = api.get("/telemetry/switches")
+        assert answer.status_code == 200
+        assert text(tab, "#generation") == answer.headers["X-Telemetry-Generation"]
+        log.errors[:] = [e for e in log.errors if "503 (Service Unavailable)" not in e]
+        clean(log, api)
+    finally:
+        api.stop()
