@@ -1,8 +1,9 @@
 """The snapshot for Prometheus at ``GET /telemetry/prometheus``: one family per metric.
 
 The text exposition format by default, OpenMetrics when ``Accept`` prefers it. Every sample
-has a ``switch`` label and the value exactly as GetMetric answers it; the snapshot's
-generation and age are gauges of their own. ``?metrics=a,b`` limits the families to those
+has a ``switch`` label and the value GetMetric answers (the same text, or the same quantity in
+a Prometheus base unit, converted exactly; see families.py); the snapshot's generation and age
+are gauges of their own. ``?metrics=a,b`` limits the families to those
 metrics. One Redis round trip; a missing snapshot is the same 503 as every data answer.
 """
 
@@ -38,11 +39,25 @@ _hint = [meaning.name for meaning in MEANINGS]
 
 
 def _format(req: Request) -> str:
+    """Return OpenMetrics when Accept rates it at least as high as plain text, else text.
+
+    Prometheus sends media types with a version parameter, which werkzeug's matching does not
+    equate with the bare type: the quality of each type is read here.
+    """
     accept = req.environ.get("HTTP_ACCEPT", "")
     if OPENMETRICS not in accept:
         return TEXT
-    best = req.accept_mimetypes.best_match([OPENMETRICS, TEXT])
-    return OPENMETRICS if best == OPENMETRICS else TEXT
+    quality: dict[str, float] = {}
+    for item in accept.split(","):
+        kind, *params = (part.strip() for part in item.split(";"))
+        q = next((param[2:] for param in params if param.startswith("q=")), "1")
+        try:
+            quality[kind.lower()] = max(quality.get(kind.lower(), 0.0), float(q))
+        except ValueError:
+            continue
+    text = max(quality.get(name, 0.0) for name in (TEXT, "text/*", "*/*"))
+    openmetrics = quality.get(OPENMETRICS, 0.0)
+    return OPENMETRICS if openmetrics > 0 and openmetrics >= text else TEXT
 
 
 def _label(switch: bytes) -> bytes:
@@ -99,7 +114,7 @@ def render(found: Columns, age: float, fmt: str) -> bytes:
     ]
     for family in families_of(found.metrics):
         sample = family.sample.encode()
-        values = _values(by_metric[family.metric])
+        values = family.convert(_values(by_metric[family.metric]))
         parts.append(_header(family, fmt))
         lines = [sample + lab + val + b"\n" for lab, val in zip(labels, values, strict=True)]
         parts.append(b"".join(lines))

@@ -1,12 +1,15 @@
 """Name each metric of the snapshot as a Prometheus family, by Prometheus's conventions.
 
 ``CpuUsage`` (a gauge in %) becomes ``telemetry_switch_cpu_usage_percent``, the counter
-``SuccessfulRequests`` becomes ``telemetry_switch_successful_requests_total``; a metric the
-catalogue does not know keeps its name in snake case, with no unit and an unknown type.
+``SuccessfulRequests`` becomes ``telemetry_switch_successful_requests_total``. A metric in a
+unit that is not a Prometheus base unit is given in the base unit, converted exactly in
+decimal (``Latency`` in ms becomes ``telemetry_switch_latency_seconds``, 18.321 becoming
+0.018321). A metric the catalogue does not know keeps its name in snake case, as it is.
 """
 
 from __future__ import annotations
 
+import decimal
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,6 +19,7 @@ from telemetry_common.catalogue import PROMETHEUS_UNITS, Kind, meaning_of
 NAMESPACE = "telemetry_switch_"
 _WORD_BREAK = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _NOT_WORD = re.compile(r"[^a-z0-9_]+")
+_EXACT = decimal.Context(prec=80, traps=[decimal.InvalidOperation])
 
 
 @dataclass(frozen=True)
@@ -27,11 +31,22 @@ class Family:
     kind: str  # "gauge", "counter" or "unknown"
     unit: str  # the unit word at the end of the name, or ""
     help: str
+    factor: str = ""  # the exact decimal factor from the snapshot's unit, "" for none
 
     @property
     def sample(self) -> str:
         """Return the name each sample carries (a counter's ends with _total)."""
         return self.name + "_total" if self.kind == Kind.COUNTER else self.name
+
+    def convert(self, values: list[bytes]) -> list[bytes]:
+        """Return plain-number texts in this family's unit, converted exactly."""
+        if not self.factor:
+            return values
+        factor = decimal.Decimal(self.factor)
+        return [
+            format(_EXACT.multiply(decimal.Decimal(text.decode()), factor), "f").encode()
+            for text in values
+        ]
 
 
 def snake(name: str) -> str:
@@ -47,10 +62,11 @@ def family_of(metric: str) -> Family:
     base = NAMESPACE + snake(metric)
     if meaning is None:
         return Family(metric, base, "unknown", "", f"{metric} from the source (no unit known)")
-    unit = PROMETHEUS_UNITS.get(meaning.unit, "")
+    unit, factor = PROMETHEUS_UNITS.get(meaning.unit, ("", ""))
     name = f"{base}_{unit}" if unit and not base.endswith("_" + unit) else base
-    text = f"{meaning.help} ({meaning.unit}), per switch, from {metric} of the latest snapshot"
-    return Family(metric, name, str(meaning.kind), unit, text)
+    source = f" (the source's {meaning.unit} x {factor})" if factor else f" ({meaning.unit})"
+    text = f"{meaning.help}{source}, per switch, from {metric} of the latest snapshot"
+    return Family(metric, name, str(meaning.kind), unit, text, factor)
 
 
 def families_of(metrics: list[str]) -> list[Family]:

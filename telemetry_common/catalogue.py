@@ -38,13 +38,14 @@ MEANINGS: tuple[Meaning, ...] = (
     Meaning("FailedRequests", "requests", Kind.COUNTER, "Requests that failed"),
 )
 
-# A unit as Prometheus names it in a metric name (a counter's count needs none).
-PROMETHEUS_UNITS = {
-    "Mbit/s": "megabits_per_second",
-    "%": "percent",
-    "ms": "milliseconds",
-    "degC": "celsius",
-    "requests": "",
+# Each unit as Prometheus names it (its base units: seconds, bytes), and the exact decimal
+# factor that turns a value into it ("" when the value stays as it is; a count has no unit).
+PROMETHEUS_UNITS: dict[str, tuple[str, str]] = {
+    "Mbit/s": ("bytes_per_second", "125000"),
+    "%": ("percent", ""),
+    "ms": ("seconds", "0.001"),
+    "degC": ("celsius", ""),
+    "requests": ("", ""),
 }
 
 _BY_NAME = {meaning.name: meaning for meaning in MEANINGS}

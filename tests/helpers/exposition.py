@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as openmetrics
 from prometheus_client.parser import text_string_to_metric_families as prometheus_text
 
@@ -23,10 +25,16 @@ def parse(body: str, content_type: str) -> dict[str, tuple[str, Samples]]:
     }
 
 
+def exposed_value(metric: str, text: bytes) -> float:
+    """Return the value GetMetric answers as ``text`` in the family's unit, converted exactly."""
+    factor = family_of(metric).factor
+    return float(Decimal(text.decode()) * Decimal(factor)) if factor else float(text)
+
+
 def expected(switches: list[str], metrics: list[str], rows: list[list[bytes]]) -> Samples:
     """Return the samples a snapshot of these rows must expose, keyed like ``parse``."""
     return {
-        (family_of(metric).sample, switch): float(row[column])
+        (family_of(metric).sample, switch): exposed_value(metric, row[column])
         for column, metric in enumerate(metrics)
         for switch, row in zip(switches, rows, strict=True)
     }
