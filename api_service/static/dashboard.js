@@ -171,8 +171,9 @@ function fillMetricSelect() {
 function scale(values) {
   const sorted = Float64Array.from(values.filter(Number.isFinite)).sort();
   if (!sorted.length) return [0, 1];
-  const low = sorted[Math.floor((sorted.length - 1) * 0.01)];
-  const high = sorted[Math.ceil((sorted.length - 1) * 0.99)];
+  // The 5th to 95th percentile: a few spikes must not wash out every other switch.
+  const low = sorted[Math.floor((sorted.length - 1) * 0.05)];
+  const high = sorted[Math.ceil((sorted.length - 1) * 0.95)];
   return high > low ? [low, high] : [low, low + 1];
 }
 
@@ -209,10 +210,10 @@ function drawMap() {
   ctx.putImageData(image, 0, 0);
   markCursor(ctx);
   const unit = unitOf(view.metric);
-  $("legend-low").textContent = format(low) + " " + unit;
-  $("legend-high").textContent = format(high) + " " + unit;
+  $("legend-low").textContent = "≤ " + format(low) + " " + unit;
+  $("legend-high").textContent = "≥ " + format(high) + " " + unit;
   canvas.setAttribute("aria-label", `heatmap of ${view.metric} for ${n} switches, ` +
-    `from ${format(low)} to ${format(high)} ${unit} (1st to 99th percentile)`);
+    `from ${format(low)} or less to ${format(high)} ${unit} or more (5th to 95th percentile)`);
   drawLegend();
 }
 
@@ -307,9 +308,11 @@ function drawPick() {
   $("pick-note").textContent = `generation ${view.generation}`;
   const points = view.history.map((h) => h.values[view.metric]).filter(Number.isFinite);
   const low = Math.min(...points), high = Math.max(...points), span = high - low || 1;
-  const step = 300 / Math.max(1, SPARK_POINTS - 1);
+  const step = 300 / Math.max(1, Math.max(points.length, 30) - 1);
   $("spark-line").setAttribute("points", points.map((v, i) =>
     `${(i * step).toFixed(1)},${(58 - ((v - low) / span) * 56).toFixed(1)}`).join(" "));
+  $("spark-range").textContent = points.length
+    ? `last ${points.length} generations: ${format(low)} to ${format(high)} ${unitOf(view.metric)}` : "";
   $("spark").setAttribute("aria-label", `${view.metric} of switch ${view.picked} over the last ` +
     `${points.length} generations: ${points.length ? format(low) + " to " + format(high) : "none"}`);
 }
