@@ -38,14 +38,15 @@ MEANINGS: tuple[Meaning, ...] = (
     Meaning("FailedRequests", "requests", Kind.COUNTER, "Requests that failed"),
 )
 
-# Each unit as Prometheus names it (its base units: seconds, bytes), and the exact decimal
-# factor that turns a value into it ("" when the value stays as it is; a count has no unit).
-PROMETHEUS_UNITS: dict[str, tuple[str, str]] = {
-    "Mbit/s": ("bytes_per_second", "125000"),
-    "%": ("percent", ""),
-    "ms": ("seconds", "0.001"),
-    "degC": ("celsius", ""),
-    "requests": ("", ""),
+# Each unit as Prometheus names it (its base units: seconds, bytes), and the exact factor that
+# turns a value into it: a whole multiplier and a power of ten, (1, 0) to keep the value as it
+# is. A count has no unit.
+PROMETHEUS_UNITS: dict[str, tuple[str, tuple[int, int]]] = {
+    "Mbit/s": ("bytes_per_second", (125, 3)),  # 10**6 / 8
+    "%": ("percent", (1, 0)),
+    "ms": ("seconds", (1, -3)),
+    "degC": ("celsius", (1, 0)),
+    "requests": ("", (1, 0)),
 }
 
 _BY_NAME = {meaning.name: meaning for meaning in MEANINGS}

@@ -27,8 +27,8 @@ def parse(body: str, content_type: str) -> dict[str, tuple[str, Samples]]:
 
 def exposed_value(metric: str, text: bytes) -> float:
     """Return the value GetMetric answers as ``text`` in the family's unit, converted exactly."""
-    factor = family_of(metric).factor
-    return float(Decimal(text.decode()) * Decimal(factor)) if factor else float(text)
+    multiplier, power = family_of(metric).factor
+    return float(Decimal(text.decode()) * multiplier * Decimal(10) ** power)
 
 
 def expected(switches: list[str], metrics: list[str], rows: list[list[bytes]]) -> Samples:

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import fakeredis
 import pytest
 
-from api_service.families import family_of, snake
+from api_service.families import family_of, scaled, snake
 from tests.helpers.api import METRICS, ROWS, SWITCHES, make_app, put_snapshot
 from tests.helpers.exposition import expected, parse, switch_samples
 
@@ -65,7 +65,7 @@ def test_one_family_per_metric_named_by_prometheus_conventions_with_the_snapshot
     assert age == float(response.headers["X-Telemetry-Age"]) >= 2.0
     body = response.get_data(as_text=True)
     assert 'telemetry_switch_cpu_usage_percent{switch="2"} 99.00\n' in body  # text as stored
-    assert 'telemetry_switch_latency_seconds{switch="2"} 0.015250\n' in body  # 15.250 ms
+    assert 'telemetry_switch_latency_seconds{switch="2"} 15.250e-3\n' in body  # 15.250 ms
     assert "# TYPE telemetry_switch_successful_requests_total counter\n" in body
 
 
@@ -165,3 +165,21 @@ def test_switch_ids_are_escaped_and_odd_number_spellings_are_normalised(
 def test_family_names(metric: str, family: str, kind: str) -> None:
     assert family_of(metric).sample == family and family_of(metric).kind == kind
     assert snake("___") == "metric"
+
+
+@pytest.mark.parametrize(
+    ("text", "multiplier", "power", "result"),
+    [
+        (b"1997.62", 125, 3, b"249702500"),
+        (b"0.01", 125, 3, b"1250"),
+        (b"-2.5", 1, -3, b"-0.0025"),
+        (b"1e3", 1, -3, b"1"),
+        (b"7", 125, 3, b"875000"),
+        (b".5", 125, -4, b"0.00625"),
+        (b"12.50", 3, 0, b"37.50"),
+    ],
+)
+def test_scaled_is_exact_decimal_arithmetic(
+    text: bytes, multiplier: int, power: int, result: bytes
+) -> None:
+    assert scaled(text, multiplier, power) == result
