@@ -12,7 +12,7 @@ from tests.helpers.browser import ApiProcess, PageLog, chromium
 from tests.helpers.dashboard import PREFIX
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # closed before other tests: Playwright runs an event loop
 def browser() -> Iterator[Any]:
     with chromium() as started:
         yield started
