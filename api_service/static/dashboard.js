@@ -240,11 +240,23 @@ function format(value) {
   return Math.abs(value) >= 1e6 ? value.toExponential(3) : String(+value.toPrecision(6));
 }
 
+// The rows of the n first switches in the chosen order (NaN last), in one pass over them all.
+function topRows(values, n, down) {
+  const key = (row) => (Number.isNaN(values[row]) ? -Infinity : down ? values[row] : -values[row]);
+  const best = [];
+  for (let row = 0; row < values.length; row++) {
+    if (best.length === n && key(row) <= key(best[n - 1])) continue;
+    let at = best.length;
+    while (at > 0 && key(best[at - 1]) < key(row)) at--;
+    best.splice(at, 0, row);
+    if (best.length > n) best.pop();
+  }
+  return best;
+}
+
 function drawTable() {
   const data = view.data, sortColumn = data.numbers[data.names.indexOf(view.sortBy)];
-  const order = Array.from(data.switches.keys());
-  const sign = view.sortDown ? -1 : 1;
-  order.sort((a, b) => sign * ((sortColumn[a] - sortColumn[b]) || 0) || a - b);
+  const order = topRows(sortColumn, TOP_N, view.sortDown);
   const head = document.createElement("tr");
   head.append(Object.assign(document.createElement("th"), { scope: "col", textContent: "switch" }));
   data.names.forEach((name) => {
@@ -259,7 +271,7 @@ function drawTable() {
     th.append(button, unit);
     head.append(th);
   });
-  const rows = order.slice(0, TOP_N).map((row) => {
+  const rows = order.map((row) => {
     const tr = document.createElement("tr"), td = document.createElement("td");
     const button = Object.assign(document.createElement("button"), { textContent: data.switches[row] });
     button.addEventListener("click", () => pick(data.switches[row]));
