@@ -17,7 +17,9 @@ def create_app(config: ApiConfig | None = None, *, redis: redis.Redis | None = N
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     from api_service.config import ApiConfig
+    from api_service.dashboard import bp as dashboard_bp
     from api_service.errors import register_error_handlers
+    from api_service.exposition import bp as exposition_bp
     from api_service.metrics import register_metrics
     from api_service.openapi import bp as openapi_bp
     from api_service.refresh import RefreshAsker
@@ -40,6 +42,8 @@ def create_app(config: ApiConfig | None = None, *, redis: redis.Redis | None = N
     register_error_handlers(app)
     app.register_blueprint(bp)
     app.register_blueprint(openapi_bp)
+    app.register_blueprint(exposition_bp)
+    app.register_blueprint(dashboard_bp)
     register_metrics(app)  # after the error handlers: it counts the Redis errors they answer
     hops = config.proxy_hops
     if hops:  # trust X-Forwarded-For/-Proto/-Host/-Port/-Prefix set by that many proxies

@@ -26,7 +26,8 @@ logger = logging.getLogger(__name__)
 REDIS_LOG_INTERVAL = 10.0  # seconds between two log lines about Redis failing
 ROUTES = (
     "/telemetry/GetMetric?switch=<id>&metric=<name>, /telemetry/ListMetrics?metrics=<a>,<b>, "
-    "/telemetry/switches, /telemetry/metrics, /healthz, /readyz, /metrics and /openapi.json"
+    "/telemetry/switches, /telemetry/metrics, /telemetry/prometheus, /healthz, /readyz, /metrics, "
+    "/openapi.json and / (a dashboard for browsers)"
 )
 
 

@@ -183,3 +183,26 @@ def read_catalog(client: redis.Redis, keys: Keys) -> Catalog:
     )
     info = _info(meta, pttl)
     return Catalog(info, [s.decode() for s in switches], [m.decode() for m in metrics])
+
+
+def read_every_column(client: redis.Redis, keys: Keys, hint: Sequence[str]) -> Columns:
+    """Return every metric of every switch, or raise NoSnapshot.
+
+    ``hint`` guesses the snapshot's metric names (the names of the last answer): when it is
+    right, which is nearly always, this costs one round trip; else the read runs again with
+    the names it found. Each attempt is one MULTI/EXEC, so the answer is one generation.
+    """
+    names = list(hint)
+    for _attempt in range(3):
+        commands: list[Command] = [
+            (b"LRANGE", keys.switches.encode(), b"0", b"-1"),
+            (b"LRANGE", keys.metrics.encode(), b"0", b"-1"),
+        ]
+        commands += [(b"LRANGE", keys.metric(name).encode(), b"0", b"-1") for name in names]
+        meta, pttl, switches, metrics, *columns = _transaction(client, keys, commands)
+        info = _info(meta, pttl)
+        found = [name.decode() for name in metrics]
+        if found == names:
+            return Columns(info, switches, names, columns)
+        names = found  # the table's columns changed since the hint was taken
+    raise NoSnapshot("the snapshot's metrics kept changing while being read")
