@@ -11,8 +11,10 @@ from telemetry_common.settings import (
     DEFAULT_REDIS_URL,
     PREFIX,
     ConfigError,
+    check_cluster_prefix,
     env_float,
     env_int,
+    env_queue_url,
     env_redis_url,
     env_str,
     parse_bind,
@@ -20,6 +22,7 @@ from telemetry_common.settings import (
 
 SOURCE_URL = PREFIX + "SOURCE_URL"
 REDIS_URL = PREFIX + "REDIS_URL"
+QUEUE_URL = PREFIX + "QUEUE_URL"
 KEY_PREFIX = PREFIX + "KEY_PREFIX"
 REFRESH_INTERVAL = PREFIX + "REFRESH_INTERVAL"
 TTL = PREFIX + "TTL"
@@ -37,6 +40,7 @@ METRICS_OFF = ("0", "off")
 SETTINGS: tuple[Setting, ...] = (
     Setting("--source-url", SOURCE_URL, DEFAULT_SOURCE_URL, "URL of the generator's CSV table"),
     Setting("--redis-url", REDIS_URL, DEFAULT_REDIS_URL, "Redis to write to (else REDIS_URL)"),
+    Setting("--queue-url", QUEUE_URL, "the Redis URL", "Redis of the RQ queue and leader lock"),
     Setting("--key-prefix", KEY_PREFIX, DEFAULT_PREFIX, "prefix of every Redis key"),
     Setting("--interval", REFRESH_INTERVAL, "5", "seconds between refreshes, greater than 0"),
     Setting("--ttl", TTL, "10", "seconds a snapshot lives, greater than the interval"),
@@ -60,6 +64,7 @@ class RefresherSettings:
 
     source_url: str = DEFAULT_SOURCE_URL
     redis_url: str = DEFAULT_REDIS_URL
+    queue_url: str | None = None  # None: redis_url
     key_prefix: str = DEFAULT_PREFIX
     interval: float = 5.0
     ttl: int = 10
@@ -99,10 +104,15 @@ class RefresherSettings:
                 f"{FETCH_TIMEOUT}={fetch_timeout:g}: must be shorter than "
                 f"{REFRESH_INTERVAL} ({interval:g})"
             )
+        redis_url, key_prefix = env_redis_url(env), env_str(env, KEY_PREFIX, DEFAULT_PREFIX)
+        check_cluster_prefix(redis_url, key_prefix)
         return cls(
             source_url=source_url,
-            redis_url=env_redis_url(env),
-            key_prefix=env_str(env, KEY_PREFIX, DEFAULT_PREFIX),
+            redis_url=redis_url,
+            queue_url=queue_url
+            if (queue_url := env_queue_url(env, redis_url)) != redis_url
+            else None,
+            key_prefix=key_prefix,
             interval=interval,
             ttl=ttl,
             fetch_timeout=fetch_timeout,

@@ -1,12 +1,26 @@
-"""Build Redis clients whose timeouts and retries are chosen, not inherited."""
+"""Build Redis clients whose timeouts and retries are chosen, not inherited.
+
+One function turns every accepted URL (see redis_urls.py) into a client: a plain server, the
+primary or a replica that Sentinel names, or a Redis Cluster. A Sentinel-managed client asks
+the sentinels again whenever its connection is reset, and redis-py resets it on a READONLY
+reply (a demoted primary), so a failover is followed without a restart.
+"""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from typing import Any, cast
 
 import redis
 from redis.backoff import ExponentialWithJitterBackoff
+from redis.cluster import ClusterNode, RedisCluster
+from redis.exceptions import RedisClusterException
 from redis.retry import Retry
+from redis.sentinel import Sentinel
+
+from telemetry_common.redis_urls import RedisTarget, parse
+from telemetry_common.redis_urls import redacted as redacted
+
+__all__ = ["connect", "connect_target", "is_cluster", "redacted"]
 
 
 def connect(url: str, *, timeout: float = 0.5, retries: int = 1) -> redis.Redis:
@@ -15,19 +29,42 @@ def connect(url: str, *, timeout: float = 0.5, retries: int = 1) -> redis.Redis:
     redis-py 8 retries ten times with backoff by default (about 4.5 s against a dead server);
     a service that must answer fast sets the budget here instead.
     """
-    return redis.Redis.from_url(
-        url,
-        socket_timeout=timeout,
-        socket_connect_timeout=timeout,
-        retry=Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.1), retries),
-        health_check_interval=30,
-    )
+    return connect_target(parse(url), timeout=timeout, retries=retries)
 
 
-def redacted(url: str) -> str:
-    """Return ``url`` with its password, if any, masked: for logs and status output."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return parts._replace(netloc=netloc).geturl()
+def connect_target(target: RedisTarget, *, timeout: float, retries: int) -> redis.Redis:
+    """Return a client for a parsed URL (see ``connect``)."""
+    budget: dict[str, Any] = {
+        "socket_timeout": timeout,
+        "socket_connect_timeout": timeout,
+        "retry": Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.1), retries),
+    }
+    if target.kind == "standalone":
+        return redis.Redis.from_url(target.url, health_check_interval=30, **budget)
+    options = {**target.options, **budget}
+    if target.kind == "cluster":
+        nodes = [ClusterNode(host, port) for host, port in target.hosts]  # type: ignore[no-untyped-call]
+        try:  # RedisCluster reads the slot map at once
+            cluster = RedisCluster(startup_nodes=nodes, **options)
+        except RedisClusterException as exc:  # not a RedisError: callers handle those
+            raise redis.ConnectionError(str(exc)) from exc
+        # RedisCluster offers every command the callers use, routed by key slot.
+        return cast(redis.Redis, cluster)
+    sentinel_kwargs: dict[str, Any] = {
+        "socket_timeout": timeout,
+        "socket_connect_timeout": timeout,
+        **target.sentinel_auth,
+    }
+    if options.get("ssl"):
+        sentinel_kwargs["ssl"] = True
+    sentinel = Sentinel(list(target.hosts), sentinel_kwargs=sentinel_kwargs)  # type: ignore[no-untyped-call]
+    if target.role == "replica":  # a replica the sentinels name; the primary if none is up
+        replica: redis.Redis = sentinel.slave_for(target.service, **options)  # type: ignore[no-untyped-call]
+        return replica
+    primary: redis.Redis = sentinel.master_for(target.service, **options)  # type: ignore[no-untyped-call]
+    return primary
+
+
+def is_cluster(client: object) -> bool:
+    """Return whether ``client`` talks to a Redis Cluster."""
+    return isinstance(client, RedisCluster)
