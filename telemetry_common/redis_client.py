@@ -8,6 +8,7 @@ reply (a demoted primary), so a failover is followed without a restart.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, cast
 
 import redis
@@ -15,12 +16,12 @@ from redis.backoff import ExponentialWithJitterBackoff
 from redis.cluster import ClusterNode, RedisCluster
 from redis.exceptions import RedisClusterException
 from redis.retry import Retry
-from redis.sentinel import Sentinel
+from redis.sentinel import MasterNotFoundError, Sentinel, SentinelConnectionPool
 
 from telemetry_common.redis_urls import RedisTarget, parse
 from telemetry_common.redis_urls import redacted as redacted
 
-__all__ = ["connect", "connect_target", "is_cluster", "redacted"]
+__all__ = ["connect", "connect_target", "follow_primary", "is_cluster", "redacted"]
 
 
 def connect(url: str, *, timeout: float = 0.5, retries: int = 1) -> redis.Redis:
@@ -63,6 +64,20 @@ def connect_target(target: RedisTarget, *, timeout: float, retries: int) -> redi
         return replica
     primary: redis.Redis = sentinel.master_for(target.service, **options)  # type: ignore[no-untyped-call]
     return primary
+
+
+def follow_primary(client: object) -> None:
+    """Ask the sentinels which node is primary now; drop idle connections to a former one.
+
+    After a planned failover the old primary keeps accepting writes until Sentinel demotes
+    it (about 8 s later): without this check, a writer connected to it writes data that the
+    demotion discards. A standalone or cluster client is left alone; so is a sentinel error
+    (the write itself then fails or succeeds on its own).
+    """
+    pool = getattr(client, "connection_pool", None)
+    if isinstance(pool, SentinelConnectionPool) and pool.is_master:
+        with contextlib.suppress(redis.RedisError, MasterNotFoundError):
+            pool.get_master_address()  # type: ignore[no-untyped-call]  # resets on a change
 
 
 def is_cluster(client: object) -> bool:
