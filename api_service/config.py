@@ -115,8 +115,9 @@ class ApiConfig:
 
     @property
     def redis_url_for_logs(self) -> str:
-        """Return the Redis URL with its password, if any, masked."""
-        return redacted(self.redis_url)
+        """Return the Redis URL (and the read URL, if another) with passwords masked."""
+        reads = f" (reads from {redacted(self.read_url)})" if self.read_url else ""
+        return redacted(self.redis_url) + reads
 
     def to_env(self) -> dict[str, str]:
         """Return the variables that rebuild this config (for a worker process)."""
