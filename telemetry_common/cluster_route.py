@@ -18,13 +18,14 @@ from typing import Any, TypeVar
 
 import redis
 from redis.cluster import RedisCluster
+from redis.exceptions import AskError, ClusterDownError, TryAgainError  # MovedError: an AskError
 
 from telemetry_common.keys import Keys
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-MOVED = ("MOVED", "ASK", "CLUSTERDOWN", "TRYAGAIN")
+MOVED = ("MOVED", "ASK", "CLUSTERDOWN", "TRYAGAIN")  # as the raw path reports them
 
 
 def slot_node(client: Any, keys: Keys) -> redis.Redis:
@@ -45,8 +46,8 @@ def routed(client: Any, call: Callable[[], T]) -> T:
     try:
         return call()
     except redis.RedisError as exc:
-        stale = isinstance(exc, redis.ConnectionError | redis.TimeoutError)
-        if stale or str(exc).startswith(MOVED):
+        stale = isinstance(exc, redis.ConnectionError | redis.TimeoutError | AskError)
+        if stale or isinstance(exc, ClusterDownError | TryAgainError) or str(exc).startswith(MOVED):
             logger.info("cluster node answered %r: reading the slot map again", exc)
             with contextlib.suppress(Exception):  # the next call tries again anyway
                 client.nodes_manager.initialize()
