@@ -1,4 +1,4 @@
-"""On a cluster the snapshot goes raw to the node of its slot, and follows the slot when it moves."""
+"""On a cluster the snapshot goes raw to its slot's node, and follows the slot when it moves."""
 
 from __future__ import annotations
 
