@@ -70,7 +70,7 @@ def follow_primary(client: object) -> None:
     """Ask the sentinels which node is primary now; drop idle connections to a former one.
 
     After a planned failover the old primary keeps accepting writes until Sentinel demotes
-    it (about 8 s later): without this check, a writer connected to it writes data that the
+    it (8 s or more later): without this check, a writer connected to it writes data that the
     demotion discards. A standalone or cluster client is left alone; so is a sentinel error
     (the write itself then fails or succeeds on its own).
     """
