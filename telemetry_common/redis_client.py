@@ -17,11 +17,28 @@ from redis.cluster import ClusterNode, RedisCluster
 from redis.exceptions import RedisClusterException
 from redis.retry import Retry
 from redis.sentinel import MasterNotFoundError, Sentinel, SentinelConnectionPool
+from redis.utils import str_if_bytes
 
 from telemetry_common.redis_urls import RedisTarget, parse
 from telemetry_common.redis_urls import redacted as redacted
 
 __all__ = ["connect", "connect_target", "follow_primary", "is_cluster", "redacted"]
+
+
+class InSyncSentinel(Sentinel):
+    """Sentinel that names only replicas in sync with their primary as read targets.
+
+    Right after a failover the sentinels list the old primary as a replica before it is
+    demoted (8 s or more): it serves a frozen, older snapshot meanwhile, so reading from it
+    would take clients back in time. A replica whose link is not ``ok`` is skipped; with none
+    left, reads go to the primary.
+    """
+
+    def filter_slaves(self, slaves: list[dict[str, Any]]) -> list[tuple[str, int]]:
+        """Return the address of each replica that is up and linked to its primary."""
+        linked = [s for s in slaves if str_if_bytes(s.get("master-link-status", "")) == "ok"]
+        alive: list[tuple[str, int]] = super().filter_slaves(linked)  # type: ignore[no-untyped-call]
+        return alive
 
 
 def connect(url: str, *, timeout: float = 0.5, retries: int = 1) -> redis.Redis:
@@ -58,7 +75,7 @@ def connect_target(target: RedisTarget, *, timeout: float, retries: int) -> redi
     }
     if options.get("ssl"):
         sentinel_kwargs["ssl"] = True
-    sentinel = Sentinel(list(target.hosts), sentinel_kwargs=sentinel_kwargs)  # type: ignore[no-untyped-call]
+    sentinel = InSyncSentinel(list(target.hosts), sentinel_kwargs=sentinel_kwargs)  # type: ignore[no-untyped-call]
     if target.role == "replica":  # a replica the sentinels name; the primary if none is up
         replica: redis.Redis = sentinel.slave_for(target.service, **options)  # type: ignore[no-untyped-call]
         return replica

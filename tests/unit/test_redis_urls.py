@@ -126,3 +126,15 @@ def test_cluster_refuses_a_prefix_without_hash_tag(prefix: str) -> None:
 def test_cluster_accepts_a_tagged_prefix() -> None:
     check_cluster_prefix("redis+cluster://a:1", "{telemetry}")
     check_cluster_prefix("redis+cluster://a:1", "site-{a}")
+
+
+def test_replica_reads_skip_replicas_out_of_sync() -> None:
+    from telemetry_common.redis_client import InSyncSentinel
+
+    def replica(port: int, link: str, sdown: bool = False) -> dict[str, object]:
+        return {"ip": "h", "port": port, "master-link-status": link, "is_sdown": sdown,
+                "is_odown": False}  # fmt: skip
+
+    sentinel = InSyncSentinel([("127.0.0.1", 1)])
+    found = sentinel.filter_slaves([replica(1, "ok"), replica(2, "err"), replica(3, "ok", True)])
+    assert found == [("h", 1)]
