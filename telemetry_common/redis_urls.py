@@ -122,7 +122,7 @@ def parse(url: str) -> RedisTarget:
     sentinel_auth, role, rest_query = {}, "primary", []
     for name, value in query:
         if name in ("sentinel_username", "sentinel_password"):
-            sentinel_auth[name.removeprefix("sentinel_")] = unquote(value)
+            sentinel_auth[name.removeprefix("sentinel_")] = value  # parse_qsl decoded it
         elif name == "role":
             if value not in ROLES:
                 raise UrlError(f"role={value!r}: expected primary or replica")

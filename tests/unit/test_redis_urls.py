@@ -20,11 +20,11 @@ SENTINEL = "redis+sentinel://u:pw@10.0.0.1,10.0.0.2:26380,[::1]:5000/cache/3?rol
 
 
 def test_sentinel_url_names_hosts_service_db_and_role() -> None:
-    target = parse(SENTINEL + "&sentinel_password=spw&socket_timeout=1.5")
+    target = parse(SENTINEL + "&sentinel_password=s%25pw&socket_timeout=1.5")
     assert target.kind == "sentinel"
     assert target.hosts == (("10.0.0.1", 26379), ("10.0.0.2", 26380), ("::1", 5000))
     assert (target.service, target.role) == ("cache", "replica")
-    assert target.sentinel_auth == {"password": "spw"}
+    assert target.sentinel_auth == {"password": "s%pw"}
     assert target.options["db"] == 3
     assert (target.options["username"], target.options["password"]) == ("u", "pw")
     assert target.options["socket_timeout"] == 1.5
