@@ -10,16 +10,14 @@ from dataclasses import dataclass, field
 from telemetry_common.keys import DEFAULT_PREFIX
 from telemetry_common.options import Setting
 from telemetry_common.redis_client import redacted
+from telemetry_common.redis_settings import check_cluster_prefix, env_queue_url, env_read_url
 from telemetry_common.settings import (
     DEFAULT_REDIS_URL,
     PREFIX,
     ConfigError,
-    check_cluster_prefix,
     env_bind,
     env_float,
     env_int,
-    env_queue_url,
-    env_read_url,
     env_redis_url,
     env_str,
 )

@@ -7,14 +7,13 @@ from dataclasses import dataclass
 
 from telemetry_common.keys import DEFAULT_PREFIX
 from telemetry_common.options import Setting
+from telemetry_common.redis_settings import check_cluster_prefix, env_queue_url
 from telemetry_common.settings import (
     DEFAULT_REDIS_URL,
     PREFIX,
     ConfigError,
-    check_cluster_prefix,
     env_float,
     env_int,
-    env_queue_url,
     env_redis_url,
     env_str,
     parse_bind,

@@ -7,12 +7,10 @@ import redis
 from redis.sentinel import SentinelConnectionPool
 
 from telemetry_common.redis_client import connect, is_cluster
+from telemetry_common.redis_settings import check_cluster_prefix, env_queue_url, env_read_url
 from telemetry_common.redis_urls import UrlError, parse, redacted
 from telemetry_common.settings import (
     ConfigError,
-    check_cluster_prefix,
-    env_queue_url,
-    env_read_url,
     env_redis_url,
 )
 
