@@ -54,10 +54,11 @@ def run(args: argparse.Namespace) -> int:
     configure(settings, identity)
     metrics_server = serve_metrics(settings.metrics_address)
     stop = threading.Event()
-    scheduler_client = connect(settings.redis_url, timeout=settings.renew_every, retries=1)
+    queue_url = settings.queue_url or settings.redis_url  # the RQ queue and the leader lock
+    scheduler_client = connect(queue_url, timeout=settings.renew_every, retries=1)
     scheduler = Scheduler(scheduler_client, settings, identity, stop)
     debug = logging.getLogger().isEnabledFor(logging.DEBUG)
-    worker_client = connect(settings.redis_url, timeout=WRITE_TIMEOUT, retries=1)
+    worker_client = connect(queue_url, timeout=WRITE_TIMEOUT, retries=1)
     loop = WorkerLoop(worker_client, identity, stop, rq_log_level="DEBUG" if debug else "WARNING")
     for sig in stop_signals():  # SIGTERM, SIGINT, and Ctrl-Break on Windows
         signal.signal(sig, loop.handle_signal)

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from telemetry_common.options import Setting
+from telemetry_common.redis_settings import check_cluster_prefix, queue_url_for
 from telemetry_common.settings import ConfigError
 from telemetry_common.variables import (
     FETCH_TIMEOUT,
     KEY_PREFIX,
     LEADER_TTL,
     MAX_BODY_BYTES,
+    QUEUE_URL,
     REDIS_URL,
     REFRESH_INTERVAL,
     SOURCE_URL,
@@ -21,8 +23,8 @@ from telemetry_common.variables import (
 from telemetry_common.variables import REFRESHER_METRICS_BIND as METRICS_BIND
 
 SETTINGS: tuple[Setting[Any], ...] = (
-    SOURCE_URL, REDIS_URL, KEY_PREFIX, REFRESH_INTERVAL, TTL, FETCH_TIMEOUT, MAX_BODY_BYTES,
-    LEADER_TTL, METRICS_BIND,
+    SOURCE_URL, REDIS_URL, QUEUE_URL, KEY_PREFIX, REFRESH_INTERVAL, TTL, FETCH_TIMEOUT,
+    MAX_BODY_BYTES, LEADER_TTL, METRICS_BIND,
 )  # fmt: skip
 
 
@@ -32,6 +34,7 @@ class RefresherSettings:
 
     source_url: str = SOURCE_URL.value
     redis_url: str = REDIS_URL.value
+    queue_url: str | None = None  # None: redis_url
     key_prefix: str = KEY_PREFIX.value
     interval: float = REFRESH_INTERVAL.value
     ttl: int = TTL.value
@@ -66,10 +69,14 @@ class RefresherSettings:
                 f"{FETCH_TIMEOUT.variable}={fetch_timeout:g}: must be shorter than "
                 f"{REFRESH_INTERVAL.variable} ({interval:g})"
             )
+        redis_url, key_prefix = REDIS_URL.read(env), KEY_PREFIX.read(env)
+        check_cluster_prefix(redis_url, key_prefix)
+        queue_url = queue_url_for(QUEUE_URL.variable, QUEUE_URL.read(env), redis_url)
         return cls(
             source_url=SOURCE_URL.read(env),
-            redis_url=REDIS_URL.read(env),
-            key_prefix=KEY_PREFIX.read(env),
+            redis_url=redis_url,
+            queue_url=None if queue_url == redis_url else queue_url,
+            key_prefix=key_prefix,
             interval=interval,
             ttl=ttl,
             fetch_timeout=fetch_timeout,

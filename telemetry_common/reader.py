@@ -16,7 +16,7 @@ from typing import Any
 
 import redis
 
-from telemetry_common import raw_exec
+from telemetry_common import cluster_route, raw_exec
 from telemetry_common.keys import Keys
 from telemetry_common.snapshot import META_FIELDS, SnapshotInfo
 
@@ -104,6 +104,9 @@ def _info_commands(keys: Keys) -> tuple[list[Command], bytes]:
 
 def _transaction(client: redis.Redis, keys: Keys, commands: list[Command]) -> list[Any]:
     """Run the meta commands then ``commands`` in one MULTI/EXEC; return every result."""
+    node = cluster_route.slot_node(client, keys)  # on a cluster: the node of the snapshot's slot
+    if node is not client:
+        return cluster_route.routed(client, lambda: _transaction(node, keys, commands))
     info_commands, head = _info_commands(keys)
     if raw_exec.supports(client):
         payload = b"".join([head, *map(raw_exec.pack, commands), raw_exec.EXEC])
@@ -117,7 +120,7 @@ def _transaction(client: redis.Redis, keys: Keys, commands: list[Command]) -> li
         )
     pipe: Any = client.pipeline(transaction=True)
     for command in (*info_commands, *commands):
-        pipe.execute_command(*command)
+        pipe.execute_command(command[0].decode(), *command[1:])  # str: RedisCluster
     return list(pipe.execute())
 
 

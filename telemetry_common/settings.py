@@ -14,7 +14,6 @@ from typing import TypeVar
 
 PREFIX = "TELEMETRY_"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
-REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 T = TypeVar("T")
 Rule = Callable[[str, str], T]

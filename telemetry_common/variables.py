@@ -11,9 +11,9 @@ from typing import Any
 
 from telemetry_common.keys import DEFAULT_PREFIX
 from telemetry_common.options import Setting
+from telemetry_common.redis_settings import checked_redis_url, optional_redis_url, queue_redis_url
 from telemetry_common.settings import (
     DEFAULT_REDIS_URL,
-    REDIS_SCHEMES,
     bind,
     matching,
     number,
@@ -38,9 +38,17 @@ def metrics_bind(name: str, value: str) -> tuple[str, int] | None:
 # fmt: off
 # Shared by the roles that use Redis.
 REDIS_URL = Setting(
-    "--redis-url", "TELEMETRY_REDIS_URL", DEFAULT_REDIS_URL, "the Redis URL",
-    url("a redis://, rediss:// or unix:// URL", *REDIS_SCHEMES),
-    shown=f"REDIS_URL, else {DEFAULT_REDIS_URL}", fallback=("REDIS_URL",),
+    "--redis-url", "TELEMETRY_REDIS_URL", DEFAULT_REDIS_URL,
+    "the Redis URL (redis://, rediss://, unix://, redis+sentinel://, redis+cluster://)",
+    checked_redis_url, shown=f"REDIS_URL, else {DEFAULT_REDIS_URL}", fallback=("REDIS_URL",),
+)
+REDIS_READ_URL = Setting(
+    "--read-url", "TELEMETRY_REDIS_READ_URL", "", "Redis the API reads snapshots from",
+    optional_redis_url, shown="TELEMETRY_REDIS_URL",
+)
+QUEUE_URL = Setting(
+    "--queue-url", "TELEMETRY_QUEUE_URL", "", "Redis of the RQ queue and the leader lock",
+    queue_redis_url, shown="TELEMETRY_REDIS_URL (required on a cluster)",
 )
 # A prefix is a printable word: braces allowed (a Redis Cluster hash tag), no spaces.
 KEY_PREFIX = Setting(

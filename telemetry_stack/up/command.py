@@ -43,6 +43,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="start the embedded server even if redis-server is on PATH or a Redis URL is set",
     )
+    parser.add_argument(
+        "--redis",
+        choices=("standalone", "sentinel", "cluster"),
+        default="standalone",
+        help="start a local Sentinel set (primary, replica, 3 sentinels) or a 3-master cluster "
+        "from redis-server on PATH, to watch failover by hand (default: standalone)",
+    )
 
 
 def check_ports(settings: UpSettings) -> None:
@@ -100,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
     from telemetry_stack.servers.redis_server import RedisServerError
     from telemetry_stack.up.local_redis import LocalRedis, require_server
     from telemetry_stack.up.summary import render
+    from telemetry_stack.up.topology import LocalTopology
 
     env = dict(environ())
     settings = resolve(args, env)
@@ -111,10 +119,15 @@ def run(args: argparse.Namespace) -> int:
         for sig in stop_signals()  # Ctrl-C, SIGTERM, and Ctrl-Break on Windows
     }
     redis = LocalRedis(settings, supervisor)
+    topology = LocalTopology(args.redis) if args.redis != "standalone" else None
     began = time.monotonic()
     try:
         check_ports(settings)
-        redis_url = redis.start()
+        if topology is not None:
+            env.update(topology.start())
+            redis_url, redis.kind = env["TELEMETRY_REDIS_URL"], f"{args.redis} started for this run"
+        else:
+            redis_url = redis.start()
         start_stack(settings, supervisor, env, redis_url)
         logger.info("the stack is ready after %.1f s", time.monotonic() - began)
         print(render(settings, redis_url, redis.kind), flush=True)
@@ -131,6 +144,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         supervisor.stop_all()
         redis.close()
+        if topology is not None:
+            topology.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         logger.info("stopped")
