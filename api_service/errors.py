@@ -26,7 +26,8 @@ logger = logging.getLogger(__name__)
 REDIS_LOG_INTERVAL = 10.0  # seconds between two log lines about Redis failing
 ROUTES = (
     "/telemetry/GetMetric?switch=<id>&metric=<name>, /telemetry/ListMetrics?metrics=<a>,<b>, "
-    "/telemetry/switches, /telemetry/metrics, /healthz, /readyz, /metrics and /openapi.json"
+    "/telemetry/switches, /telemetry/metrics, /telemetry/prometheus, /healthz, /readyz, /metrics, "
+    "/openapi.json and / (a dashboard for browsers)"
 )
 
 
@@ -120,9 +121,14 @@ def register_error_handlers(app: Flask) -> None:
 
     def no_snapshot(_error: NoSnapshot) -> Response:
         state = api_state()
-        state.refresh.ask(state.redis, reason="the API found no fresh snapshot")
+        state.refresh.ask(state.queue or state.redis, reason="the API found no fresh snapshot")
         retry = state.config.retry_after
-        detail = f"{_staleness(state)}; a refresh is requested, retry in {retry} s"
+        asked = (
+            "a refresh could not be requested"
+            if state.refresh.failing
+            else "a refresh is requested"
+        )
+        detail = f"{_staleness(state)}; {asked}, retry in {retry} s"
         return error_response(503, "Service Unavailable", detail, [("Retry-After", str(retry))])
 
     def redis_failed(error: redis.RedisError) -> Response:

@@ -24,6 +24,7 @@ class RefreshAsker:
         self.cooldown = cooldown
         self.asked = 0  # how many times this process called enqueue_refresh
         self.queued = 0  # how many of those calls queued a new job
+        self.failing = False  # the last call could not reach the queue
         self._next = 0.0
         self._lock = threading.Lock()
 
@@ -39,7 +40,9 @@ class RefreshAsker:
             queued = enqueue_refresh(client, reason=reason)
         except redis.RedisError as exc:
             logger.warning("could not ask for a refresh: %s", exc)
+            self.failing = True
             return False
+        self.failing = False
         if queued:
             self.queued += 1
             logger.info("asked the refreshers for a snapshot (%s)", reason)

@@ -16,7 +16,7 @@ from typing import Any
 
 import redis
 
-from telemetry_common import raw_exec
+from telemetry_common import cluster_route, raw_exec
 from telemetry_common.keys import Keys
 from telemetry_common.snapshot import META_FIELDS, SnapshotInfo
 
@@ -108,6 +108,9 @@ def _info_commands(keys: Keys) -> tuple[list[Command], bytes]:
 
 def _transaction(client: redis.Redis, keys: Keys, commands: list[Command]) -> list[Any]:
     """Run the meta commands then ``commands`` in one MULTI/EXEC; return every result."""
+    node = cluster_route.slot_node(client, keys)  # on a cluster: the node of the snapshot's slot
+    if node is not client:
+        return cluster_route.routed(client, lambda: _transaction(node, keys, commands))
     info_commands, head = _info_commands(keys)
     if raw_exec.supports(client):
         payload = b"".join([head, *map(raw_exec.pack, commands), raw_exec.EXEC])
@@ -121,7 +124,7 @@ def _transaction(client: redis.Redis, keys: Keys, commands: list[Command]) -> li
         )
     pipe: Any = client.pipeline(transaction=True)
     for command in (*info_commands, *commands):
-        pipe.execute_command(*command)
+        pipe.execute_command(command[0].decode(), *command[1:])  # str: RedisCluster
     return list(pipe.execute())
 
 
@@ -190,3 +193,26 @@ def read_catalog(client: redis.Redis, keys: Keys) -> Catalog:
     )
     info = _info(meta, pttl)
     return Catalog(info, [s.decode() for s in switches], [m.decode() for m in metrics])
+
+
+def read_every_column(client: redis.Redis, keys: Keys, hint: Sequence[str]) -> Columns:
+    """Return every metric of every switch, or raise NoSnapshot.
+
+    ``hint`` guesses the snapshot's metric names (the names of the last answer): when it is
+    right, which is nearly always, this costs one round trip; else the read runs again with
+    the names it found. Each attempt is one MULTI/EXEC, so the answer is one generation.
+    """
+    names = list(hint)
+    for _attempt in range(3):
+        commands: list[Command] = [
+            (b"LRANGE", keys.switches.encode(), b"0", b"-1"),
+            (b"LRANGE", keys.metrics.encode(), b"0", b"-1"),
+        ]
+        commands += [(b"LRANGE", keys.metric(name).encode(), b"0", b"-1") for name in names]
+        meta, pttl, switches, metrics, *columns = _transaction(client, keys, commands)
+        info = _info(meta, pttl)
+        found = [name.decode() for name in metrics]
+        if found == names:
+            return Columns(info, switches, names, columns)
+        names = found  # the table's columns changed since the hint was taken
+    raise NoSnapshot("the snapshot's metrics kept changing while being read")

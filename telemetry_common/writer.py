@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import redis
 
-from telemetry_common import packing, raw_exec
+from telemetry_common import cluster_route, packing, raw_exec
 from telemetry_common.keys import Keys
 from telemetry_common.snapshot import META_FIELDS, SourceInfo, Table
 
@@ -167,6 +167,11 @@ def write_snapshot(
     now: float | None = None,
 ) -> int:
     """Replace the snapshot with ``table`` atomically and return its generation."""
+    node = cluster_route.slot_node(client, keys)  # on a cluster: the node of the snapshot's slot
+    if node is not client:
+        return cluster_route.routed(
+            client, lambda: write_snapshot(node, keys, table, ttl=ttl, source=source, now=now)
+        )
     now = time.time() if now is None else now
     plan = plan_snapshot(client, keys, table, ttl=ttl, source=source or SourceInfo(), now=now)
     if raw_exec.supports(client):
@@ -175,6 +180,6 @@ def write_snapshot(
     else:
         pipe: Any = client.pipeline(transaction=True)
         for command in plan.commands():
-            pipe.execute_command(*command)
+            pipe.execute_command(command[0].decode(), *command[1:])  # str: RedisCluster
         results = pipe.execute()
     return int(results[-1])
