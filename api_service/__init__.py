@@ -11,13 +11,20 @@ if TYPE_CHECKING:  # the command line imports this package to build --help: stay
     from api_service.config import ApiConfig
 
 
-def create_app(config: ApiConfig | None = None, *, redis: redis.Redis | None = None) -> Flask:
-    """Build the API app; ``config`` defaults to the environment, ``redis`` to its URL."""
+def create_app(
+    config: ApiConfig | None = None,
+    *,
+    redis: redis.Redis | None = None,
+    queue: redis.Redis | None = None,
+) -> Flask:
+    """Build the API app; ``config`` defaults to the environment, the clients to its URLs."""
     from flask import Flask
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     from api_service.config import ApiConfig
+    from api_service.dashboard import bp as dashboard_bp
     from api_service.errors import register_error_handlers
+    from api_service.exposition import bp as exposition_bp
     from api_service.metrics import register_metrics
     from api_service.openapi import bp as openapi_bp
     from api_service.refresh import RefreshAsker
@@ -29,17 +36,24 @@ def create_app(config: ApiConfig | None = None, *, redis: redis.Redis | None = N
 
     if config is None:
         config = ApiConfig.from_env(environ())
+    timeout, retries = config.redis_timeout, config.redis_retries
+    read_url = config.read_url or config.redis_url
     if redis is None:
-        redis = connect(
-            config.redis_url, timeout=config.redis_timeout, retries=config.redis_retries
+        redis = connect(read_url, timeout=timeout, retries=retries)
+    if queue is None:  # refresh requests go to the write side, never to a replica
+        queue_url = config.queue_url or config.redis_url
+        queue = (
+            redis if queue_url == read_url else connect(queue_url, timeout=timeout, retries=retries)
         )
     app = Flask(__name__, static_folder=None)  # an API: no /static route
     app.extensions[EXTENSION] = ApiState(
-        config, redis, Keys(config.key_prefix), RefreshAsker(cooldown=config.retry_after)
+        config, redis, Keys(config.key_prefix), RefreshAsker(cooldown=config.retry_after), queue
     )
     register_error_handlers(app)
     app.register_blueprint(bp)
     app.register_blueprint(openapi_bp)
+    app.register_blueprint(exposition_bp)
+    app.register_blueprint(dashboard_bp)
     register_metrics(app)  # after the error handlers: it counts the Redis errors they answer
     hops = config.proxy_hops
     if hops:  # trust X-Forwarded-For/-Proto/-Host/-Port/-Prefix set by that many proxies

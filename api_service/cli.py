@@ -12,39 +12,42 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from api_service.config import SETTINGS, ApiConfig
-from telemetry_common.options import add_setting_options, resolve_settings
-from telemetry_common.settings import environ
+from api_service.metrics_store import FILE_PATTERN
+from telemetry_common.options import Options
+from telemetry_common.platforms import multiprocess_metrics
+from telemetry_common.variables import PROMETHEUS_MULTIPROC_DIR
 
 HELP = "Serve GetMetric and ListMetrics from the Redis snapshot (CSV or JSON)."
 
 logger = logging.getLogger(__name__)
 
 # Where prometheus-client's multiprocess mode keeps each worker's values (its own variable).
-MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+MULTIPROC_DIR = PROMETHEUS_MULTIPROC_DIR.variable
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add one option per setting; each overrides its environment variable."""
-    add_setting_options(parser, SETTINGS)
-
-
-def resolve(args: argparse.Namespace, env: dict[str, str]) -> ApiConfig:
-    """Return the config from ``env`` with the given options on top."""
-    return resolve_settings(args, env, SETTINGS, ApiConfig.from_env)
+OPTIONS = Options(SETTINGS, ApiConfig.from_env)
+add_arguments = OPTIONS.add_arguments
+resolve = OPTIONS.resolve
 
 
 @contextlib.contextmanager
-def metrics_directory() -> Iterator[Path]:
+def metrics_directory(platform: str | None = None) -> Iterator[Path | None]:
     """Give the workers an empty PROMETHEUS_MULTIPROC_DIR: a new temporary one unless it is set.
 
     It must be set before prometheus-client is imported, so before the workers start. A
-    directory created here is removed on exit; a given one is emptied of earlier values.
+    directory created here is removed on exit; a given one is emptied of earlier values. On
+    Windows the API is one worker process that keeps its own values: no directory (None).
     """
+    if not multiprocess_metrics(platform):
+        if os.environ.pop(MULTIPROC_DIR, None):
+            logger.warning("%s is not used on Windows: one worker keeps the metrics", MULTIPROC_DIR)
+        yield None
+        return
     given = os.environ.get(MULTIPROC_DIR)
     if given:
         path = Path(given)
         path.mkdir(parents=True, exist_ok=True)
-        stale = list(path.glob("*.db"))
+        stale = [*path.glob("*.db"), *path.glob(FILE_PATTERN)]
         for file in stale:
             file.unlink(missing_ok=True)
         if stale:
@@ -63,12 +66,9 @@ def metrics_directory() -> Iterator[Path]:
 def run(args: argparse.Namespace) -> int:
     """Serve the API until SIGTERM or SIGINT; return the exit status."""
     from api_service.wsgi import FACTORY
-    from telemetry_common.logs import configure_logging
     from telemetry_common.wsgi_server import serve
 
-    env = dict(environ())
-    config = resolve(args, env)
-    configure_logging(env)
+    config = OPTIONS.start(args)
     os.environ.update(config.to_env())  # each worker rebuilds the config from these
     logger.info(
         "telemetry API on http://%s:%d: %d worker(s) x %d thread(s), Redis %s",
@@ -79,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
         config.redis_url_for_logs,
     )
     with metrics_directory() as metrics_dir:
-        logger.info("the workers' metrics are added up from %s", metrics_dir)
+        if metrics_dir is not None:
+            logger.info("the workers' metrics are added up from %s", metrics_dir)
         serve(
             FACTORY,
             config.host,

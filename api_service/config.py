@@ -3,113 +3,104 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from telemetry_common.keys import DEFAULT_PREFIX
 from telemetry_common.options import Setting
 from telemetry_common.redis_client import redacted
-from telemetry_common.settings import (
-    DEFAULT_REDIS_URL,
-    PREFIX,
-    ConfigError,
-    env_bind,
-    env_float,
-    env_int,
-    env_redis_url,
-    env_str,
+from telemetry_common.redis_settings import check_cluster_prefix, queue_url_for
+from telemetry_common.settings import host_port
+from telemetry_common.variables import API_BIND as BIND
+from telemetry_common.variables import API_PROXY_HOPS as PROXY_HOPS
+from telemetry_common.variables import API_RETRY_AFTER as RETRY_AFTER
+from telemetry_common.variables import API_THREADS as THREADS
+from telemetry_common.variables import API_WORKERS as WORKERS
+from telemetry_common.variables import (
+    KEY_PREFIX,
+    QUEUE_URL,
+    REDIS_READ_URL,
+    REDIS_RETRIES,
+    REDIS_TIMEOUT,
+    REDIS_URL,
 )
 
-BIND = PREFIX + "API_BIND"
-WORKERS = PREFIX + "API_WORKERS"
-THREADS = PREFIX + "API_THREADS"
-PROXY_HOPS = PREFIX + "API_PROXY_HOPS"
-RETRY_AFTER = PREFIX + "API_RETRY_AFTER"
-REDIS_URL = PREFIX + "REDIS_URL"
-KEY_PREFIX = PREFIX + "KEY_PREFIX"
-REDIS_TIMEOUT = PREFIX + "REDIS_TIMEOUT"
-REDIS_RETRIES = PREFIX + "REDIS_RETRIES"
 
-DEFAULT_BIND = "127.0.0.1:8080"
-# A prefix is a printable word: braces allowed (a Redis Cluster hash tag), no spaces.
-_KEY_PREFIX = re.compile(r"[!-~]{1,64}")
+def _other(url: str, redis_url: str) -> str | None:
+    return None if url == redis_url else url
 
 
 def cores() -> int:
     """Return the number of cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+    affinity = getattr(os, "sched_getaffinity", None)  # Linux only
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
 
 
-SETTINGS: tuple[Setting, ...] = (
-    Setting("--bind", BIND, DEFAULT_BIND, "HOST:PORT to serve the API on"),
-    Setting("--workers", WORKERS, "the number of cores", "worker processes, 1..64"),
-    Setting("--threads", THREADS, "4", "request threads per worker process, 1..64"),
-    Setting("--redis-url", REDIS_URL, f"REDIS_URL, else {DEFAULT_REDIS_URL}", "the Redis URL"),
-    Setting("--key-prefix", KEY_PREFIX, DEFAULT_PREFIX, "prefix of every Redis key"),
-    Setting("--redis-timeout", REDIS_TIMEOUT, "0.5", "seconds per Redis attempt, over 0"),
-    Setting("--redis-retries", REDIS_RETRIES, "1", "Redis retries after a failure, 0..5"),
-    Setting("--retry-after", RETRY_AFTER, "1", "Retry-After seconds of a 503, 1..60"),
-    Setting("--proxy-hops", PROXY_HOPS, "1", "proxies whose X-Forwarded-* to trust, 0..5"),
-)
+SETTINGS: tuple[Setting[Any], ...] = (
+    BIND, WORKERS, THREADS, REDIS_URL, REDIS_READ_URL, QUEUE_URL, KEY_PREFIX, REDIS_TIMEOUT,
+    REDIS_RETRIES, RETRY_AFTER, PROXY_HOPS,
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class ApiConfig:
     """Resolved settings of the API."""
 
-    host: str = "127.0.0.1"
-    port: int = 8080
+    host: str = BIND.value[0]
+    port: int = BIND.value[1]
     workers: int = field(default_factory=cores)
-    threads: int = 4
-    redis_url: str = DEFAULT_REDIS_URL
-    key_prefix: str = DEFAULT_PREFIX
-    redis_timeout: float = 0.5
-    redis_retries: int = 1
-    retry_after: int = 1
-    proxy_hops: int = 1
+    threads: int = THREADS.value
+    redis_url: str = REDIS_URL.value
+    read_url: str | None = None  # None: redis_url
+    queue_url: str | None = None  # None: redis_url
+    key_prefix: str = KEY_PREFIX.value
+    redis_timeout: float = REDIS_TIMEOUT.value
+    redis_retries: int = REDIS_RETRIES.value
+    retry_after: int = RETRY_AFTER.value
+    proxy_hops: int = PROXY_HOPS.value
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ApiConfig:
         """Read every setting from ``env``; raise ConfigError naming a bad variable and value."""
-        host, port = env_bind(env, BIND, DEFAULT_BIND)
-        prefix = env_str(env, KEY_PREFIX, DEFAULT_PREFIX)
-        if not _KEY_PREFIX.fullmatch(prefix):
-            raise ConfigError(f"{KEY_PREFIX}={prefix!r}: expected 1 to 64 printable characters")
+        host, port = BIND.read(env)
+        redis_url, prefix = REDIS_URL.read(env), KEY_PREFIX.read(env)
+        read_url = REDIS_READ_URL.read(env) or redis_url
+        for url in (redis_url, read_url):
+            check_cluster_prefix(url, prefix)
+        queue_url = queue_url_for(QUEUE_URL.variable, QUEUE_URL.read(env), redis_url)
         return cls(
             host=host,
             port=port,
-            workers=env_int(env, WORKERS, cores(), minimum=1, maximum=64),
-            threads=env_int(env, THREADS, cls.threads, minimum=1, maximum=64),
-            redis_url=env_redis_url(env),
+            workers=WORKERS.read(env, cores()),
+            threads=THREADS.read(env),
+            redis_url=redis_url,
+            read_url=_other(read_url, redis_url),
+            queue_url=_other(queue_url, redis_url),
             key_prefix=prefix,
-            redis_timeout=env_float(
-                env, REDIS_TIMEOUT, cls.redis_timeout, maximum=60.0, exclusive_minimum=True
-            ),
-            redis_retries=env_int(env, REDIS_RETRIES, cls.redis_retries, maximum=5),
-            retry_after=env_int(env, RETRY_AFTER, cls.retry_after, minimum=1, maximum=60),
-            proxy_hops=env_int(env, PROXY_HOPS, cls.proxy_hops, maximum=5),
+            redis_timeout=REDIS_TIMEOUT.read(env),
+            redis_retries=REDIS_RETRIES.read(env),
+            retry_after=RETRY_AFTER.read(env),
+            proxy_hops=PROXY_HOPS.read(env),
         )
 
     @property
     def redis_url_for_logs(self) -> str:
-        """Return the Redis URL with its password, if any, masked."""
-        return redacted(self.redis_url)
+        """Return the Redis URL (and the read URL, if another) with passwords masked."""
+        reads = f" (reads from {redacted(self.read_url)})" if self.read_url else ""
+        return redacted(self.redis_url) + reads
 
     def to_env(self) -> dict[str, str]:
         """Return the variables that rebuild this config (for a worker process)."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
         return {
-            BIND: f"{host}:{self.port}",
-            WORKERS: str(self.workers),
-            THREADS: str(self.threads),
-            REDIS_URL: self.redis_url,
-            KEY_PREFIX: self.key_prefix,
-            REDIS_TIMEOUT: repr(self.redis_timeout),
-            REDIS_RETRIES: str(self.redis_retries),
-            RETRY_AFTER: str(self.retry_after),
-            PROXY_HOPS: str(self.proxy_hops),
+            BIND.variable: host_port(self.host, self.port),
+            WORKERS.variable: str(self.workers),
+            THREADS.variable: str(self.threads),
+            REDIS_URL.variable: self.redis_url,
+            REDIS_READ_URL.variable: self.read_url or self.redis_url,
+            QUEUE_URL.variable: self.queue_url or self.redis_url,
+            KEY_PREFIX.variable: self.key_prefix,
+            REDIS_TIMEOUT.variable: repr(self.redis_timeout),
+            REDIS_RETRIES.variable: str(self.redis_retries),
+            RETRY_AFTER.variable: str(self.retry_after),
+            PROXY_HOPS.variable: str(self.proxy_hops),
         }

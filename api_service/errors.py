@@ -26,7 +26,8 @@ logger = logging.getLogger(__name__)
 REDIS_LOG_INTERVAL = 10.0  # seconds between two log lines about Redis failing
 ROUTES = (
     "/telemetry/GetMetric?switch=<id>&metric=<name>, /telemetry/ListMetrics?metrics=<a>,<b>, "
-    "/telemetry/switches, /telemetry/metrics, /healthz, /readyz, /metrics and /openapi.json"
+    "/telemetry/switches, /telemetry/metrics, /telemetry/prometheus, /healthz, /readyz, /metrics, "
+    "/openapi.json and / (a dashboard for browsers)"
 )
 
 
@@ -120,7 +121,9 @@ def register_error_handlers(app: Flask) -> None:
 
     def no_snapshot(_error: NoSnapshot) -> Response:
         state = api_state()
-        asked = state.refresh.ask(state.redis, reason="the API found no fresh snapshot")
+        asked = state.refresh.ask(
+            state.queue or state.redis, reason="the API found no fresh snapshot"
+        )
         retry = state.config.retry_after
         detail = f"{_staleness(state)}; {asked}, retry in {retry} s"
         return error_response(503, "Service Unavailable", detail, [("Retry-After", str(retry))])

@@ -1,7 +1,7 @@
 """Pick the answer's format (CSV unless the client asks for JSON) and render bodies in it.
 
-CSV is built from the bytes Redis returned, by joins, without decoding a value; JSON turns each
-value into a number.
+CSV is built from the bytes Redis returned, by joins, without decoding a value; so is the JSON
+of data answers (json_table.py). ``number`` is the reference reading of a value's text.
 """
 
 from __future__ import annotations
@@ -84,12 +84,3 @@ def number(text: bytes) -> int | float | None:
 def json_body(payload: dict[str, Any]) -> bytes:
     """Return ``payload`` as compact JSON bytes."""
     return json.dumps(payload, separators=(",", ":")).encode()
-
-
-def json_rows(switches: list[bytes], names: list[str], columns: list[list[bytes]]) -> list[Any]:
-    """Return one ``{"switch": id, "values": {name: number}}`` per switch, in row order."""
-    rows = zip(*([number(text) for text in column] for column in columns), strict=True)
-    return [
-        {"switch": switch.decode(), "values": dict(zip(names, values, strict=True))}
-        for switch, values in zip(switches, rows, strict=True)
-    ]

@@ -1,10 +1,11 @@
 """Prometheus metrics of the API, served at ``GET /metrics`` without touching Redis.
 
-Requests are counted by Flask hooks, per route rule (never the raw path, so the labels stay
-few) and status; a data answer's age and generation are read back from its headers. Under
-the production server each worker process writes its values to files in
-``PROMETHEUS_MULTIPROC_DIR`` and ``/metrics`` adds them up across workers; without that
-variable (tests, one process) the values live in the default registry.
+One WSGI wrapper counts every request, per route rule (never the raw path, so the labels stay
+few) and status, with its latency; a data answer's age and generation come from answers.py
+through the environ. Counts are plain numbers in each process (metrics_store.py). Under the
+production server each worker also writes them to a file in ``PROMETHEUS_MULTIPROC_DIR`` and
+``/metrics`` adds up every worker's; without that variable (tests, one process) it shows this
+process's counts.
 """
 
 from __future__ import annotations
@@ -12,95 +13,81 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import redis
-from flask import Flask, Response, request
-from prometheus_client import (
-    CONTENT_TYPE_PLAIN_0_0_4,
-    REGISTRY,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
+from flask import Flask, Response
+from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, CollectorRegistry, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
 )
 
+from api_service.answers import SERVED
+from api_service.metrics_store import Counts, FileShare, Histogram, merge
+
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
-AGE_HEADER = "X-Telemetry-Age"
-GENERATION_HEADER = "X-Telemetry-Generation"
 UNMATCHED = "unmatched"  # the route label of a request that matched no rule
-STARTED = "telemetry.started"  # where before_request leaves the start time, in the environ
-COUNTED = "telemetry.counted"
 REDIS_ERROR_KINDS = ("connection", "timeout", "response")
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 AGE_BUCKETS = (0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 15.0, 30.0)
 
 
 class ApiMetrics:
-    """The API's metrics, with each label combination's child kept for the hot path."""
+    """This process's counts, shared through files when a metrics directory is set."""
 
-    def __init__(self, registry: CollectorRegistry = REGISTRY) -> None:
-        self.requests = Counter(
+    def __init__(self, directory: str | None) -> None:
+        self.counts = Counts(LATENCY_BUCKETS, AGE_BUCKETS)
+        self.share = FileShare(self.counts, Path(directory)) if directory else None
+
+    def collect(self) -> Iterator[Metric]:
+        """Yield the metric families of every worker's counts added up."""
+        total = self.share.collect() if self.share else merge([self.counts.dump()])
+        requests = CounterMetricFamily(
             "telemetry_api_requests",
             "Requests answered, by route rule and status",
-            ["route", "status"],
-            registry=registry,
+            labels=["route", "status"],
         )
-        self.latency = Histogram(
+        for (route, status), count in sorted(total["requests"].items()):
+            requests.add_metric([route, status], count)
+        latency = HistogramMetricFamily(
             "telemetry_api_request_duration_seconds",
             "Seconds from the request's arrival in Flask to its response, by route rule",
-            ["route"],
-            buckets=LATENCY_BUCKETS,
-            registry=registry,
+            labels=["route"],
         )
-        self.redis_errors = Counter(
+        for route, histogram in sorted(total["latency"].items()):
+            latency.add_metric([route], *_buckets(LATENCY_BUCKETS, histogram))
+        errors = CounterMetricFamily(
             "telemetry_api_redis_errors",
             "Redis failures answered with 503, by kind (connection, timeout, response)",
-            ["kind"],
-            registry=registry,
-        )
-        self.age = Histogram(
-            "telemetry_api_data_age_seconds",
-            "Age of the data served (X-Telemetry-Age of each data answer)",
-            buckets=AGE_BUCKETS,
-            registry=registry,
-        )
-        self.generation = Gauge(
-            "telemetry_api_generation",
-            "Newest snapshot generation served (X-Telemetry-Generation)",
-            multiprocess_mode="max",
-            registry=registry,
+            labels=["kind"],
         )
         for kind in REDIS_ERROR_KINDS:  # every series exists from the start, at 0
-            self.redis_errors.labels(kind)
-        self._served = ""  # the last generation header seen (a gauge write costs a few µs)
-        self._counters: dict[tuple[str, int], Any] = {}
-        self._timers: dict[str, Any] = {}
-        self._lock = threading.Lock()
+            errors.add_metric([kind], total["redis_errors"].get(kind, 0.0))
+        age = HistogramMetricFamily(
+            "telemetry_api_data_age_seconds",
+            "Age of the data served (X-Telemetry-Age of each data answer)",
+        )
+        age.add_metric([], *_buckets(AGE_BUCKETS, total["age"]))
+        generation = GaugeMetricFamily(
+            "telemetry_api_generation",
+            "Newest snapshot generation served (X-Telemetry-Generation)",
+            value=total["generation"],
+        )
+        yield from (requests, latency, errors, age, generation)
 
-    def observe(self, route: str, status: int, seconds: float | None) -> None:
-        """Count one answer and, when its start is known, its latency."""
-        counter = self._counters.get((route, status))
-        if counter is None:
-            with self._lock:
-                counter = self.requests.labels(route, str(status))
-                self._counters[(route, status)] = counter
-        counter.inc()
-        if seconds is None:
-            return
-        timer = self._timers.get(route)
-        if timer is None:
-            with self._lock:
-                timer = self._timers[route] = self.latency.labels(route)
-        timer.observe(seconds)
 
-    def served(self, age: str, generation: str | None) -> None:
-        """Observe the age of one data answer and note its generation."""
-        self.age.observe(float(age))
-        if generation is not None and generation != self._served:
-            self._served = generation
-            self.generation.set(float(generation))
+def _buckets(bounds: tuple[float, ...], histogram: Histogram) -> tuple[list[Any], float]:
+    """Return cumulative (le, count) pairs ending with +Inf, and the sum."""
+    pairs, running = [], 0.0
+    for bound, count in zip([*map(str, bounds), "+Inf"], histogram[:-1], strict=True):
+        running += count
+        pairs.append((bound, running))
+    return pairs, histogram[-1]
 
 
 _current: ApiMetrics | None = None
@@ -108,22 +95,26 @@ _current_lock = threading.Lock()
 
 
 def api_metrics() -> ApiMetrics:
-    """Return this process's metrics, created in the default registry on first use."""
+    """Return this process's metrics, created on first use."""
     global _current
     with _current_lock:
         if _current is None:
-            _current = ApiMetrics()
+            _current = ApiMetrics(os.environ.get(MULTIPROC_DIR) or None)
         return _current
 
 
-def exposition() -> bytes:
-    """Return the metrics as Prometheus text: every worker's, added up, in multiprocess mode."""
-    if not os.environ.get(MULTIPROC_DIR):
-        return generate_latest(REGISTRY)
-    from prometheus_client import multiprocess
+class _Collector:
+    def __init__(self, metrics: ApiMetrics) -> None:
+        self.metrics = metrics
 
-    registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    def collect(self) -> Iterable[Metric]:
+        return self.metrics.collect()
+
+
+def exposition() -> bytes:
+    """Return the metrics as Prometheus text: every worker's, added up, when they share files."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Collector(api_metrics()))
     return generate_latest(registry)
 
 
@@ -139,37 +130,40 @@ def register_metrics(app: Flask) -> None:
     Call it after the error handlers are registered: the Redis error handler is wrapped.
     """
     metrics = api_metrics()
+    counts, share = metrics.counts, metrics.share
+    inner = app.wsgi_app
 
-    def before() -> None:
-        request.environ[STARTED] = time.perf_counter()
+    def counted(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        started = time.perf_counter()
+        answered: list[tuple[str, int]] = []
 
-    def after(response: Response) -> Response:
-        req = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup
-        environ = req.environ
-        started = environ.get(STARTED)
-        rule = req.url_rule
-        route = rule.rule if rule is not None else UNMATCHED
-        seconds = None if started is None else time.perf_counter() - started
-        metrics.observe(route, response.status_code, seconds)
-        environ[COUNTED] = True
-        age = response.headers.get(AGE_HEADER)
-        if age is not None:
-            metrics.served(age, response.headers.get(GENERATION_HEADER))
-        return response
+        def respond(line: str, headers: Any, exc_info: Any = None) -> Any:
+            # Flask answers inside the request's context: its matched rule is still there.
+            rule = getattr(environ.get("werkzeug.request"), "url_rule", None)
+            answered.append((UNMATCHED if rule is None else rule.rule, int(line[:3])))
+            return start_response(line, headers, exc_info)
 
-    def teardown(_error: BaseException | None) -> None:
-        if COUNTED not in request.environ:  # no answer went through after_request
-            rule = request.url_rule
-            metrics.observe(rule.rule if rule is not None else UNMATCHED, 500, None)
+        try:
+            body = inner(environ, respond)
+        except BaseException:
+            route = answered[-1][0] if answered else UNMATCHED
+            _count(environ, route, 500, None)
+            raise
+        route, status = answered[-1] if answered else (UNMATCHED, 500)
+        _count(environ, route, status, time.perf_counter() - started)
+        return body
 
-    app.before_request(before)
-    app.after_request(after)
-    app.teardown_request(teardown)
+    def _count(environ: dict[str, Any], route: str, status: int, seconds: float | None) -> None:
+        counts.request(route, status, seconds, environ.get(SERVED))
+        if share is not None:
+            share.start()
+
+    app.wsgi_app = counted  # type: ignore[method-assign]
     handlers = app.error_handler_spec[None][None]
     answer_redis_error = handlers.get(redis.RedisError)
 
     def redis_failed(error: redis.RedisError) -> Any:
-        metrics.redis_errors.labels(_redis_kind(error)).inc()
+        counts.redis_error(_redis_kind(error))
         if answer_redis_error is None:
             raise error
         return answer_redis_error(error)

@@ -110,6 +110,36 @@ GET_METRIC = _object(**AGE, switch=STRING, metric=STRING, value=VALUE)
 LIST_METRICS = _object(**AGE, metrics=STRINGS, switches={"type": "array", "items": ROW})
 READY = _object(status={"const": "ready"}, **AGE, expires_in={"type": "number"})
 PLAIN = {"description": "the document", "content": {TEXT: {"schema": STRING}}}
+OPENMETRICS = "application/openmetrics-text"
+PROMETHEUS = {
+    "get": {
+        "summary": "every metric of every switch in the Prometheus text format, one family per "
+        "metric with a 'switch' label, plus the snapshot's generation and age; OpenMetrics when "
+        "Accept prefers application/openmetrics-text",
+        "parameters": [{**METRICS, "required": False, "description": "only these metrics"}],
+        "responses": {
+            "200": {
+                "description": "the exposition",
+                "content": {TEXT: {"schema": STRING}, OPENMETRICS: {"schema": STRING}},
+            },
+            "400": _answer("a malformed 'metrics'", PROBLEM),
+            "404": _answer("an unknown metric, and where to list them", PROBLEM),
+            "503": UNAVAILABLE,
+        },
+    }
+}
+INDEX = {
+    "get": {
+        "summary": "the live dashboard for a client that accepts text/html, else the routes",
+        "responses": {
+            "200": {
+                "description": "the page, or the list of routes as plain text",
+                "content": {"text/html": {"schema": STRING}, TEXT: {"schema": STRING}},
+            },
+            "304": {"description": "the ETag the browser sent is the page's"},
+        },
+    }
+}
 
 SPEC: Schema = {
     "openapi": "3.1.0",
@@ -138,6 +168,8 @@ SPEC: Schema = {
         "/healthz": _probe("the process is alive", _object(status={"const": "ok"})),
         "/readyz": _probe("Redis answers and holds a fresh snapshot", READY, ready=True),
         "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": PLAIN}}},
+        "/telemetry/prometheus": PROMETHEUS,
+        "/": INDEX,
         "/openapi.json": {
             "get": {
                 "summary": "this description",

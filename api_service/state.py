@@ -15,6 +15,7 @@ from api_service.refresh import RefreshAsker
 from telemetry_common.keys import Keys
 
 EXTENSION = "telemetry_api"
+Client = redis.Redis  # the field ``redis`` below hides the module inside the class
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class ApiState:
     redis: redis.Redis
     keys: Keys
     refresh: RefreshAsker
+    queue: Client | None = None  # the refresh queue's Redis; None: ``redis``
 
 
 def api_state() -> ApiState:

@@ -16,10 +16,9 @@ from api_service.formats import (
     csv_cell,
     csv_table,
     json_body,
-    json_rows,
     negotiate,
-    number,
 )
+from api_service.json_table import json_object, json_rows, json_value
 from api_service.params import metric_name, metric_names, switch_id
 from api_service.state import api_state
 from telemetry_common.reader import read_catalog, read_columns, read_info, read_metric
@@ -46,15 +45,13 @@ def get_metric() -> Response:
     def render(age: float) -> bytes:
         if fmt == CSV:
             return b"switch,%s\n%s,%s\n" % (metric.encode(), csv_cell(switch.encode()), found.value)
-        return json_body(
-            {
-                "generation": found.info.generation,
-                "age": round(age, 3),
-                "switch": switch,
-                "metric": metric,
-                "value": number(found.value),
-            }
-        )
+        head = {
+            "generation": found.info.generation,
+            "age": round(age, 3),
+            "switch": switch,
+            "metric": metric,
+        }
+        return json_object(head, b"value", json_value(found.value))
 
     return answer(req, found.info, fmt, f"GetMetric\0{switch}\0{metric}", render)
 
@@ -72,14 +69,8 @@ def list_metrics() -> Response:
     def render(age: float) -> bytes:
         if fmt == CSV:
             return csv_table(b"switch", names, found.switches, found.columns)
-        return json_body(
-            {
-                "generation": found.info.generation,
-                "age": round(age, 3),
-                "metrics": names,
-                "switches": json_rows(found.switches, names, found.columns),
-            }
-        )
+        head = {"generation": found.info.generation, "age": round(age, 3), "metrics": names}
+        return json_object(head, b"switches", json_rows(found.switches, names, found.columns))
 
     return answer(req, found.info, fmt, "ListMetrics\0" + ",".join(names), render)
 

@@ -23,19 +23,18 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import statistics
 import subprocess
 import sys
-import time
 
 import numpy as np
-import requests
 from flask import Flask, Response, request
 
 from telemetry_common.keys import Keys
 from telemetry_common.redis_client import connect
+from telemetry_stack.bench import wrk as wrk_engine
 from telemetry_stack.servers.redis_server import RedisServer, free_port
+from telemetry_stack.up.health import StartError, wait_http_ok
 
 PREFIX = "apibench"
 SWITCHES = 1000
@@ -126,31 +125,22 @@ def start_server(kind: str, port: int, env: dict[str, str]) -> subprocess.Popen[
         command = [sys.executable, "-m", "gunicorn", "-w", "2", *worker, "-b", bind]
         command += ["--log-level", "warning", "benchmarks.api_bench:bench_app()"]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"http://{bind}/readyz", timeout=1).status_code == 200:
-                return process
-        except requests.RequestException:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit(f"{kind} did not become ready on {bind}")
+    try:
+        wait_http_ok(f"http://{bind}/readyz", 30)
+    except StartError:
+        process.kill()
+        raise SystemExit(f"{kind} did not become ready on {bind}") from None
+    return process
 
 
-def wrk(url: str, duration: int, connections: int) -> tuple[float, float, float]:
-    """Return requests per second, p50 and p99 in milliseconds of one wrk run."""
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", url]
-    out = subprocess.run(command, capture_output=True, text=True, timeout=duration + 30).stdout
+def wrk(
+    url: str, duration: int, connections: int, script: str | None = None
+) -> tuple[float, float, float]:
+    """Return requests per second, p50 and p99 in milliseconds of one wrk run (Lua ``script``)."""
+    out = wrk_engine.run(url, duration, connections, script=script)
     if "Non-2xx" in out or "Socket errors" in out:
         raise SystemExit(f"wrk saw errors on {url}:\n{out}")
-    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-    def percentile(p: str) -> float:
-        number, unit = re.search(rf"{p}%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
-        return float(number) * scale[unit]
-
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    return rps, percentile("50"), percentile("99")
+    return wrk_engine.summary(out)
 
 
 Runs = dict[str, list[tuple[float, float, float]]]

@@ -25,7 +25,7 @@ from refresher_worker.parser import parse_counters
 from telemetry_common import raw_exec
 from telemetry_common.keys import Keys
 from telemetry_common.snapshot import SourceInfo, Table
-from telemetry_common.writer import Plan, _meta_fields, departed, write_snapshot
+from telemetry_common.writer import Plan, departed, meta_fields, write_snapshot
 from telemetry_stack.servers.redis_server import RedisServer
 
 TTL = 10
@@ -47,7 +47,7 @@ def unfenced(client: redis.Redis, table: Table) -> float:
     pipe.lrange(KEYS.switches, 0, -1)
     pipe.lrange(KEYS.metrics, 0, -1)
     switches, metrics = ([i.decode() for i in items] for items in pipe.execute())
-    meta = _meta_fields(table, TTL, SourceInfo(), now, "0123456789abcdef")
+    meta = meta_fields(table, TTL, SourceInfo(), now, "0123456789abcdef")
     fence = [b"0", f"{now:.3f}".encode(), b"0123456789abcdef", f"{now:.3f}".encode()]
     plan = Plan(KEYS, table, TTL, departed(KEYS, table, switches, metrics), meta, fence, now)
     count, blocks = plan.packed()

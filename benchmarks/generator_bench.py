@@ -15,13 +15,14 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from generator_service.config import GeneratorConfig
 from generator_service.feed import Feed
+from telemetry_stack.bench import wrk
 from telemetry_stack.servers.redis_server import free_port
+from telemetry_stack.up.health import StartError, wait_http_ok
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -64,26 +65,17 @@ def start(args: list[str], url: str) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
         [sys.executable, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status == 200:
-                    return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit(f"server {args} did not answer at {url}")
+    try:
+        wait_http_ok(url, 20)
+    except StartError:
+        process.kill()
+        raise SystemExit(f"server {args} did not answer at {url}") from None
+    return process
 
 
 def load_wrk(url: str, seconds: float, connections: int, headers: list[str]) -> float:
     """Return requests per second from wrk (one thread, keep-alive)."""
-    args = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", url]
-    for header in headers:
-        args[1:1] = ["-H", header]
-    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
-    line = next(x for x in out.splitlines() if x.startswith("Requests/sec:"))
-    return float(line.split()[1])
+    return wrk.summary(wrk.run(url, seconds, connections, headers=headers))[0]
 
 
 def load_python(url: str, seconds: float, connections: int, headers: list[str]) -> float:

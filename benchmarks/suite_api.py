@@ -1,5 +1,7 @@
-"""The API's rows: against its minimal twins, against a single-process in-memory cache, and by
-number of worker processes. All servers read one private Redis holding 1,000 switches x 8.
+"""The API's rows: against its minimal twins, against a separate plain Flask app doing one HGET
+(benchmarks/plain_app.py, the same granian workers and threads), against a single-process
+in-memory cache, and by number of worker processes. All servers read one private Redis holding
+1,000 switches x 8.
 """
 
 from __future__ import annotations
@@ -33,10 +35,12 @@ def api_servers(threads: int = 4) -> Iterator[dict[str, str]]:
     servers: list[subprocess.Popen[bytes]] = []
     try:
         api_bench.write_snapshot_of(redis_server.url)
-        ports = {name: free_port() for name in ("twins", "cache", *(f"api{n}" for n in WORKERS))}
+        names = ("twins", "cache", "plain", *(f"api{n}" for n in WORKERS))
+        ports = {name: free_port() for name in names}
         bases = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
         launched = {
-            "cache": serve_factory("benchmarks.suite_cache:cache_app", ports["cache"], 1, env)
+            "cache": serve_factory("benchmarks.suite_cache:cache_app", ports["cache"], 1, env),
+            "plain": serve_factory("benchmarks.plain_app:plain_app", ports["plain"], 2, env),
         }
         api = ["-m", "telemetry_stack", "api"]
         for workers in WORKERS:
@@ -93,12 +97,18 @@ def twin_rows(
 def cache_and_scaling_rows(
     bases: dict[str, str], rounds: int, seconds: int, connections: int
 ) -> list[Row]:
-    """Return the API against the in-memory cache, and GetMetric by API worker processes."""
-    get = {name: bases[name] + GET for name in ("cache", *(f"api{n}" for n in WORKERS))}
+    """Return the API against a plain app and the in-memory cache, and by worker processes."""
+    get = {name: bases[name] + GET for name in ("plain", "cache", *(f"api{n}" for n in WORKERS))}
     lists = {name: bases[name] + LIST3 for name in ("cache", "api2")}
     runs = interleave([*get.values(), *lists.values()], rounds, seconds, connections)
-    cache = "cache (1 process)"
+    cache, plain = "cache (1 process)", "plain app"
     rows = [
+        row(
+            "API vs plain app", "plain Flask app, one HGET, 2 workers", runs, get["plain"], None, ""
+        ),
+        row(
+            "API vs plain app", "API, 2 workers: GetMetric", runs, get["api2"], get["plain"], plain
+        ),
         row("API vs cache", "in-memory cache, 1 process: GetMetric", runs, get["cache"], None, ""),
         row("API vs cache", "API, 2 workers: GetMetric", runs, get["api2"], get["cache"], cache),
         row("API vs cache", "in-memory cache: ListMetrics, 3", runs, lists["cache"], None, ""),

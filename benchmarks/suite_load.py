@@ -13,12 +13,11 @@ import shutil
 import statistics
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 from benchmarks import api_bench
 from benchmarks.suite_table import Row, ratios
+from telemetry_stack.up.health import StartError, wait_http_ok
 
 logger = logging.getLogger(__name__)
 
@@ -35,10 +34,10 @@ class LoadError(RuntimeError):
     """A load run saw errors (non-2xx answers, socket errors) or failed."""
 
 
-def wrk(url: str, seconds: int, connections: int) -> Figures:
+def wrk(url: str, seconds: int, connections: int, script: str | None = None) -> Figures:
     """Return req/s, p50 and p99 of one wrk run (api_bench's), raising LoadError on errors."""
     try:
-        return api_bench.wrk(url, seconds, connections)
+        return api_bench.wrk(url, seconds, connections, script)
     except SystemExit as exc:  # api_bench stops its own run on errors; this suite goes on
         raise LoadError(str(exc)) from None
 
@@ -51,18 +50,16 @@ def child_env(extra: dict[str, str]) -> dict[str, str]:
 
 def wait_ok(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
     """Wait until ``url`` answers 200; fail if the process exits or time runs out."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def alive() -> None:
         if process.poll() is not None:
             raise RuntimeError(f"server {process.args!r} exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"{url} did not answer within {timeout:g} s")
+
+    try:
+        wait_http_ok(url, timeout, check=alive)
+    except StartError:
+        process.kill()
+        raise
 
 
 def launch(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:

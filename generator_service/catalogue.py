@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import StrEnum
+
+from telemetry_common.catalogue import MEANINGS, Kind
+
+__all__ = ["CATALOGUE", "COUNTER_MAX", "NAME_PATTERN", "Kind", "Metric", "metric_names"]
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,64}")
-
-
-class Kind(StrEnum):
-    """How a metric moves from one tick to the next."""
-
-    GAUGE = "gauge"  # a random walk up or down within its bounds
-    COUNTER = "counter"  # a running total that never decreases
 
 
 @dataclass(frozen=True)
@@ -45,15 +41,21 @@ class Metric:
 # Counters stop at 10**15, below 2**53, so a float64 holds every value exactly.
 COUNTER_MAX = 10**15
 
-CATALOGUE: tuple[Metric, ...] = (
-    Metric("BandwidthConsumption", "Mbit/s", Kind.GAUGE, 0, 100_000, (100, 5_000), 50, 2),
-    Metric("CpuUsage", "%", Kind.GAUGE, 0, 100, (5, 60), 2, 2),
-    Metric("MemoryUsage", "%", Kind.GAUGE, 0, 100, (20, 70), 1, 2),
-    Metric("Latency", "ms", Kind.GAUGE, 0, 1_000, (0.5, 20), 0.5, 3),
-    Metric("PacketLoss", "%", Kind.GAUGE, 0, 100, (0, 0.5), 0.05, 3),
-    Metric("Temperature", "degC", Kind.GAUGE, 0, 110, (35, 55), 0.5, 2),
-    Metric("SuccessfulRequests", "requests", Kind.COUNTER, 0, COUNTER_MAX, (0, 1e6), 500, 0),
-    Metric("FailedRequests", "requests", Kind.COUNTER, 0, COUNTER_MAX, (0, 1e4), 5, 0),
+# How each metric moves: bounds, initial range, step, decimals. Its unit and kind are in
+# telemetry_common.catalogue, which the API reads too.
+_MOTION: dict[str, tuple[float, float, tuple[float, float], float, int]] = {
+    "BandwidthConsumption": (0, 100_000, (100, 5_000), 50, 2),
+    "CpuUsage": (0, 100, (5, 60), 2, 2),
+    "MemoryUsage": (0, 100, (20, 70), 1, 2),
+    "Latency": (0, 1_000, (0.5, 20), 0.5, 3),
+    "PacketLoss": (0, 100, (0, 0.5), 0.05, 3),
+    "Temperature": (0, 110, (35, 55), 0.5, 2),
+    "SuccessfulRequests": (0, COUNTER_MAX, (0, 1e6), 500, 0),
+    "FailedRequests": (0, COUNTER_MAX, (0, 1e4), 5, 0),
+}
+
+CATALOGUE: tuple[Metric, ...] = tuple(
+    Metric(meaning.name, meaning.unit, meaning.kind, *_MOTION[meaning.name]) for meaning in MEANINGS
 )
 
 

@@ -1,32 +1,35 @@
-"""Capped exponential backoff, and a flag that logs a state change once instead of every retry."""
+"""Capped exponential backoff, and a flag that logs a state change once instead of every retry.
+
+The delays are redis-py's ``ExponentialBackoff`` (``min(cap, base * 2**n)``); its classes are
+stateless, so ``Backoff`` counts the attempts and shortens each delay by a little jitter, so
+that processes that failed together do not retry in step.
+"""
 
 from __future__ import annotations
 
 import logging
 import random
 
+from redis.backoff import ExponentialBackoff
+
+MAX_DOUBLINGS = 64  # past this the cap rules anyway; a larger exponent overflows a float
+
 
 class Backoff:
-    """Delays of ``base * factor**n`` seconds, never more than ``cap``, with optional jitter."""
+    """Delays of ``base * 2**n`` seconds, never more than ``cap``, shortened by up to ``jitter``."""
 
-    def __init__(
-        self, base: float = 0.25, cap: float = 5.0, factor: float = 2.0, jitter: float = 0.1
-    ) -> None:
-        if base <= 0 or cap < base or factor < 1 or not 0 <= jitter < 1:
-            raise ValueError("backoff needs 0 < base <= cap, factor >= 1 and 0 <= jitter < 1")
-        self.base = base
-        self.cap = cap
-        self.factor = factor
+    def __init__(self, base: float = 0.25, cap: float = 5.0, jitter: float = 0.1) -> None:
+        if base <= 0 or cap < base or not 0 <= jitter < 1:
+            raise ValueError("backoff needs 0 < base <= cap and 0 <= jitter < 1")
+        self.delays = ExponentialBackoff(cap=cap, base=base)
         self.jitter = jitter
         self.attempts = 0
 
     def next(self) -> float:
         """Return the delay before the next attempt, and count the attempt."""
-        delay = min(self.cap, self.base * self.factor ** min(self.attempts, 64))
+        delay: float = self.delays.compute(min(self.attempts, MAX_DOUBLINGS))
         self.attempts += 1
-        if self.jitter:
-            delay *= 1 - self.jitter * random.random()
-        return delay
+        return delay * (1 - self.jitter * random.random())
 
     def reset(self) -> None:
         """Start again from the base delay (after a success)."""

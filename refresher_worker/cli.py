@@ -6,23 +6,16 @@ import argparse
 import logging
 
 from refresher_worker.settings import SETTINGS, RefresherSettings
-from telemetry_common.options import add_setting_options, resolve_settings
+from telemetry_common.options import Options
 from telemetry_common.redis_client import redacted
-from telemetry_common.settings import environ
 
 HELP = "Refresh the Redis snapshot from the generator: one leader enqueues, every process works."
 
 logger = logging.getLogger(__name__)
 
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add one option per setting; each overrides its environment variable."""
-    add_setting_options(parser, SETTINGS)
-
-
-def resolve(args: argparse.Namespace, env: dict[str, str]) -> RefresherSettings:
-    """Return the settings from ``env`` with the given options on top."""
-    return resolve_settings(args, env, SETTINGS, RefresherSettings.from_env)
+OPTIONS = Options(SETTINGS, RefresherSettings.from_env)
+add_arguments = OPTIONS.add_arguments
+resolve = OPTIONS.resolve
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,12 +28,10 @@ def run(args: argparse.Namespace) -> int:
     from refresher_worker.scheduler import Scheduler
     from refresher_worker.status import process_identity
     from refresher_worker.worker import WorkerLoop
-    from telemetry_common.logs import configure_logging
+    from telemetry_common.platforms import stop_signals
     from telemetry_common.redis_client import connect
 
-    env = dict(environ())
-    settings = resolve(args, env)
-    configure_logging(env)
+    settings = OPTIONS.start(args)
     identity = process_identity()
     logger.info(
         "refresher %s: %s -> %s (prefix %r) every %g s, TTL %d s, fetch timeout %g s",
@@ -63,13 +54,14 @@ def run(args: argparse.Namespace) -> int:
     configure(settings, identity)
     metrics_server = serve_metrics(settings.metrics_address)
     stop = threading.Event()
-    scheduler_client = connect(settings.redis_url, timeout=settings.renew_every, retries=1)
+    queue_url = settings.queue_url or settings.redis_url  # the RQ queue and the leader lock
+    scheduler_client = connect(queue_url, timeout=settings.renew_every, retries=1)
     scheduler = Scheduler(scheduler_client, settings, identity, stop)
     debug = logging.getLogger().isEnabledFor(logging.DEBUG)
-    worker_client = connect(settings.redis_url, timeout=WRITE_TIMEOUT, retries=1)
+    worker_client = connect(queue_url, timeout=WRITE_TIMEOUT, retries=1)
     loop = WorkerLoop(worker_client, identity, stop, rq_log_level="DEBUG" if debug else "WARNING")
-    signal.signal(signal.SIGTERM, loop.handle_signal)
-    signal.signal(signal.SIGINT, loop.handle_signal)
+    for sig in stop_signals():  # SIGTERM, SIGINT, and Ctrl-Break on Windows
+        signal.signal(sig, loop.handle_signal)
     scheduler.start()
     try:
         loop.run()

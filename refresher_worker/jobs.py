@@ -22,7 +22,7 @@ from refresher_worker.refresh import refresh_once
 from refresher_worker.settings import RefresherSettings
 from refresher_worker.status import Outcome, process_identity, record
 from telemetry_common.keys import Keys
-from telemetry_common.redis_client import connect
+from telemetry_common.redis_client import connect, follow_primary
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +75,7 @@ def _record_unexpected(ctx: RefreshContext, exc: Exception, duration: float) -> 
 def refresh() -> str:
     """Refresh the snapshot once and return ``written``, ``unchanged``, ``failed`` or ``redis``."""
     ctx = context()
+    follow_primary(ctx.client)  # on Sentinel: write to the primary of now, not of the last write
     started = time.monotonic()
     try:
         outcome = refresh_once(ctx.client, ctx.keys, ctx.settings, worker=ctx.worker)

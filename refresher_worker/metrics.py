@@ -17,6 +17,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histo
 from refresher_worker.status import SOURCE_KINDS, Outcome
 from telemetry_common.fence import REASONS
 from telemetry_common.logs import log_event
+from telemetry_common.settings import host_port
 
 logger = logging.getLogger(__name__)
 
@@ -144,7 +145,7 @@ def serve_metrics(address: tuple[str, int] | None) -> WSGIServer | None:
 
     metrics()  # the series exist before the first scrape
     host, port = address
-    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    where = host_port(host, port)
     try:
         server, _thread = start_http_server(port, addr=host)
     except OSError as exc:

@@ -118,7 +118,7 @@ def _numbers(values: list[bytes], rows: int, metrics: list[str]) -> npt.NDArray[
         text = values[bad][:40].decode(errors="replace")
         raise CsvError(
             f"line {row + 2}: {metrics[column]} value {text!r} is not a finite number"
-            " (plain decimal, at most 64 characters)"
+            " (JSON's grammar: no '+', no leading zero, digits around a point, <= 64 chars)"
         )
     return matrix
 

@@ -4,69 +4,44 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from telemetry_common.keys import DEFAULT_PREFIX
 from telemetry_common.options import Setting
-from telemetry_common.settings import (
-    DEFAULT_REDIS_URL,
-    PREFIX,
-    ConfigError,
-    env_float,
-    env_int,
-    env_redis_url,
-    env_str,
-    parse_bind,
+from telemetry_common.redis_settings import check_cluster_prefix, queue_url_for
+from telemetry_common.settings import ConfigError
+from telemetry_common.variables import (
+    FETCH_TIMEOUT,
+    KEY_PREFIX,
+    LEADER_TTL,
+    MAX_BODY_BYTES,
+    QUEUE_URL,
+    REDIS_URL,
+    REFRESH_INTERVAL,
+    SOURCE_URL,
+    TTL,
 )
+from telemetry_common.variables import REFRESHER_METRICS_BIND as METRICS_BIND
 
-SOURCE_URL = PREFIX + "SOURCE_URL"
-REDIS_URL = PREFIX + "REDIS_URL"
-KEY_PREFIX = PREFIX + "KEY_PREFIX"
-REFRESH_INTERVAL = PREFIX + "REFRESH_INTERVAL"
-TTL = PREFIX + "TTL"
-FETCH_TIMEOUT = PREFIX + "FETCH_TIMEOUT"
-MAX_BODY_BYTES = PREFIX + "MAX_BODY_BYTES"
-LEADER_TTL = PREFIX + "LEADER_TTL"
-METRICS_BIND = PREFIX + "REFRESHER_METRICS_BIND"
-
-DEFAULT_SOURCE_URL = "http://127.0.0.1:9001/counters"
-DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
-DEFAULT_METRICS_BIND = "127.0.0.1:9102"
-METRICS_OFF = ("0", "off")
-
-
-SETTINGS: tuple[Setting, ...] = (
-    Setting("--source-url", SOURCE_URL, DEFAULT_SOURCE_URL, "URL of the generator's CSV table"),
-    Setting("--redis-url", REDIS_URL, DEFAULT_REDIS_URL, "Redis to write to (else REDIS_URL)"),
-    Setting("--key-prefix", KEY_PREFIX, DEFAULT_PREFIX, "prefix of every Redis key"),
-    Setting("--interval", REFRESH_INTERVAL, "5", "seconds between refreshes, greater than 0"),
-    Setting("--ttl", TTL, "10", "seconds a snapshot lives, greater than the interval"),
-    Setting(
-        "--fetch-timeout", FETCH_TIMEOUT, "min(3, 0.6 x interval)", "seconds allowed per fetch"
-    ),
-    Setting("--max-body-bytes", MAX_BODY_BYTES, "67108864", "largest CSV body accepted"),
-    Setting("--leader-ttl", LEADER_TTL, "2", "seconds the leader lock lives unless renewed"),
-    Setting(
-        "--metrics-bind",
-        METRICS_BIND,
-        DEFAULT_METRICS_BIND,
-        "HOST:PORT of the Prometheus /metrics endpoint; 0 or off disables it",
-    ),
-)
+SETTINGS: tuple[Setting[Any], ...] = (
+    SOURCE_URL, REDIS_URL, QUEUE_URL, KEY_PREFIX, REFRESH_INTERVAL, TTL, FETCH_TIMEOUT,
+    MAX_BODY_BYTES, LEADER_TTL, METRICS_BIND,
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class RefresherSettings:
     """Resolved settings of one refresher process."""
 
-    source_url: str = DEFAULT_SOURCE_URL
-    redis_url: str = DEFAULT_REDIS_URL
-    key_prefix: str = DEFAULT_PREFIX
-    interval: float = 5.0
-    ttl: int = 10
-    fetch_timeout: float = 3.0
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
-    leader_ttl: float = 2.0
-    metrics_address: tuple[str, int] | None = ("127.0.0.1", 9102)
+    source_url: str = SOURCE_URL.value
+    redis_url: str = REDIS_URL.value
+    queue_url: str | None = None  # None: redis_url
+    key_prefix: str = KEY_PREFIX.value
+    interval: float = REFRESH_INTERVAL.value
+    ttl: int = TTL.value
+    fetch_timeout: float = FETCH_TIMEOUT.value
+    max_body_bytes: int = MAX_BODY_BYTES.value
+    leader_ttl: float = LEADER_TTL.value
+    metrics_address: tuple[str, int] | None = METRICS_BIND.value
 
     @property
     def renew_every(self) -> float:
@@ -81,38 +56,31 @@ class RefresherSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> RefresherSettings:
         """Read every setting from ``env``; raise ConfigError naming a bad variable and value."""
-        source_url = env_str(env, SOURCE_URL, DEFAULT_SOURCE_URL)
-        if not source_url.startswith(("http://", "https://")):
-            raise ConfigError(f"{SOURCE_URL}={source_url!r}: expected an http:// or https:// URL")
-        interval = env_float(env, REFRESH_INTERVAL, 5.0, exclusive_minimum=True)
-        ttl = env_int(env, TTL, 10, minimum=1)
+        interval = REFRESH_INTERVAL.read(env)
+        ttl = TTL.read(env)
         if ttl <= interval:
             raise ConfigError(
-                f"{TTL}={ttl}: must be greater than {REFRESH_INTERVAL} ({interval:g}), "
-                "or the snapshot expires between refreshes"
+                f"{TTL.variable}={ttl}: must be greater than {REFRESH_INTERVAL.variable} "
+                f"({interval:g}), or the snapshot expires between refreshes"
             )
-        fetch_timeout = env_float(
-            env, FETCH_TIMEOUT, min(3.0, interval * 0.6), exclusive_minimum=True
-        )
+        fetch_timeout = FETCH_TIMEOUT.read(env, min(FETCH_TIMEOUT.value, interval * 0.6))
         if fetch_timeout >= interval:
             raise ConfigError(
-                f"{FETCH_TIMEOUT}={fetch_timeout:g}: must be shorter than "
-                f"{REFRESH_INTERVAL} ({interval:g})"
+                f"{FETCH_TIMEOUT.variable}={fetch_timeout:g}: must be shorter than "
+                f"{REFRESH_INTERVAL.variable} ({interval:g})"
             )
+        redis_url, key_prefix = REDIS_URL.read(env), KEY_PREFIX.read(env)
+        check_cluster_prefix(redis_url, key_prefix)
+        queue_url = queue_url_for(QUEUE_URL.variable, QUEUE_URL.read(env), redis_url)
         return cls(
-            source_url=source_url,
-            redis_url=env_redis_url(env),
-            key_prefix=env_str(env, KEY_PREFIX, DEFAULT_PREFIX),
+            source_url=SOURCE_URL.read(env),
+            redis_url=redis_url,
+            queue_url=None if queue_url == redis_url else queue_url,
+            key_prefix=key_prefix,
             interval=interval,
             ttl=ttl,
             fetch_timeout=fetch_timeout,
-            max_body_bytes=env_int(env, MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES, minimum=1),
-            leader_ttl=env_float(env, LEADER_TTL, 2.0, minimum=0.2),
-            metrics_address=metrics_address(env),
+            max_body_bytes=MAX_BODY_BYTES.read(env),
+            leader_ttl=LEADER_TTL.read(env),
+            metrics_address=METRICS_BIND.read(env),
         )
-
-
-def metrics_address(env: Mapping[str, str]) -> tuple[str, int] | None:
-    """Return where to serve the metrics, or None when ``0`` or ``off`` disables them."""
-    value = env_str(env, METRICS_BIND, DEFAULT_METRICS_BIND)
-    return None if value.lower() in METRICS_OFF else parse_bind(METRICS_BIND, value)

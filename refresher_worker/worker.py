@@ -28,8 +28,20 @@ WORKER_TTL = 30  # rq waits on the queue for WORKER_TTL - 15 s per BLPOP
 STABLE_AFTER = 60.0  # a worker that ran this long resets the backoff
 
 
+# rq's private method that RefreshWorker overrides: the one library internal of the refresher.
+SIGNAL_HOOK = "_install_signal_handlers"
+
+
 class RefreshWorker(SimpleWorker):
-    """A SimpleWorker that leaves signals to the process and retries Redis for a few seconds."""
+    """A SimpleWorker that leaves signals to the process and retries Redis for a few seconds.
+
+    rq's ``work()`` installs its own SIGINT/SIGTERM handlers each time it starts, and rq has no
+    public switch to keep the process's: its handlers would stop this worker but not the
+    process's scheduler thread, and make a second signal a cold shutdown mid-write. Overriding
+    the private ``_install_signal_handlers`` (rq 2.8 to 3.0; pyproject.toml bounds rq to the
+    versions tested) keeps WorkerLoop.handle_signal in charge, which stops both after the
+    current refresh. tests/unit/test_refresher_worker.py fails, naming the method, if rq drops it.
+    """
 
     max_connection_wait_time = 0.5  # rq starts at 1 s: then every 0.5 s until Redis is back
 

@@ -16,12 +16,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from telemetry_common.settings import PREFIX, ConfigError
+from telemetry_common.variables import LOG_FORMAT, LOG_LEVEL
 
-LEVEL = PREFIX + "LOG_LEVEL"
-FORMAT = PREFIX + "LOG_FORMAT"
-FORMATS = ("text", "json")
-LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 EVENT = "event"
 
@@ -115,12 +111,7 @@ def log_event(
 
 def configure_logging(env: Mapping[str, str]) -> None:
     """Send logs to stderr at ``TELEMETRY_LOG_LEVEL`` in ``TELEMETRY_LOG_FORMAT`` (text|json)."""
-    level = env.get(LEVEL, "").strip().upper() or "INFO"
-    fmt = env.get(FORMAT, "").strip().lower() or "text"
-    if level not in LEVELS:
-        raise ConfigError(f"{LEVEL}={env[LEVEL]!r}: expected one of {', '.join(LEVELS)}")
-    if fmt not in FORMATS:
-        raise ConfigError(f"{FORMAT}={env[FORMAT]!r}: expected one of {', '.join(FORMATS)}")
+    level, fmt = LOG_LEVEL.read(env), LOG_FORMAT.read(env)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger()

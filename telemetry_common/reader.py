@@ -16,7 +16,7 @@ from typing import Any
 
 import redis
 
-from telemetry_common import raw_exec
+from telemetry_common import cluster_route, raw_exec
 from telemetry_common.keys import Keys
 from telemetry_common.snapshot import META_FIELDS, SnapshotInfo
 
@@ -75,21 +75,25 @@ def _info(meta: list[Any], pttl: int) -> SnapshotInfo:
     """Build SnapshotInfo from HMGET of META_FIELDS and the meta key's PTTL."""
     if meta[0] is None or pttl == -2:
         raise NoSnapshot("no snapshot in Redis")
+    return SnapshotInfo(**_meta_values(tuple(meta)), expires_in=max(pttl, 0) / 1000.0)
+
+
+@lru_cache(maxsize=8)
+def _meta_values(meta: tuple[Any, ...]) -> dict[str, Any]:
+    """Return SnapshotInfo's fields but the expiry, parsed once per generation's meta."""
     fields = dict(zip(META_FIELDS, meta, strict=True))
     fetched_at = float(fields["fetched_at"] or 0)
-    source_time = float(fields["source_time"] or 0) or fetched_at
-    return SnapshotInfo(
-        generation=int(fields["generation"]),
-        written_at=float(fields["written_at"] or 0),
-        fetched_at=fetched_at,
-        source_time=source_time,
-        source_etag=(fields["source_etag"] or b"").decode(),
-        ttl=int(fields["ttl"] or 0),
-        expires_in=max(pttl, 0) / 1000.0,
-        switch_count=int(fields["switches"] or 0),
-        metric_count=int(fields["metrics"] or 0),
-        snapshot=(fields["snapshot"] or b"").decode(),
-    )
+    return {
+        "generation": int(fields["generation"]),
+        "written_at": float(fields["written_at"] or 0),
+        "fetched_at": fetched_at,
+        "source_time": float(fields["source_time"] or 0) or fetched_at,
+        "source_etag": (fields["source_etag"] or b"").decode(),
+        "ttl": int(fields["ttl"] or 0),
+        "switch_count": int(fields["switches"] or 0),
+        "metric_count": int(fields["metrics"] or 0),
+        "snapshot": (fields["snapshot"] or b"").decode(),
+    }
 
 
 Command = tuple[bytes, ...]
@@ -105,6 +109,9 @@ def _info_commands(keys: Keys) -> tuple[list[Command], bytes]:
 
 def _transaction(client: redis.Redis, keys: Keys, commands: list[Command]) -> list[Any]:
     """Run the meta commands then ``commands`` in one MULTI/EXEC; return every result."""
+    node = cluster_route.slot_node(client, keys)  # on a cluster: the node of the snapshot's slot
+    if node is not client:
+        return cluster_route.routed(client, lambda: _transaction(node, keys, commands))
     info_commands, head = _info_commands(keys)
     if raw_exec.supports(client):
         payload = b"".join([head, *map(raw_exec.pack, commands), raw_exec.EXEC])
@@ -118,7 +125,7 @@ def _transaction(client: redis.Redis, keys: Keys, commands: list[Command]) -> li
         )
     pipe: Any = client.pipeline(transaction=True)
     for command in (*info_commands, *commands):
-        pipe.execute_command(*command)
+        pipe.execute_command(command[0].decode(), *command[1:])  # str: RedisCluster
     return list(pipe.execute())
 
 
@@ -137,24 +144,27 @@ def read_info(client: redis.Redis, keys: Keys) -> SnapshotInfo:
 
 
 def read_metric(client: redis.Redis, keys: Keys, switch: str, metric: str) -> MetricValue:
-    """Return one metric of one switch, or raise NoSnapshot or UnknownNames."""
+    """Return one metric of one switch, or raise NoSnapshot or UnknownNames.
+
+    The answer path reads the meta and the value only; which name is unknown is asked in a
+    second transaction, on a miss alone.
+    """
     switch_key = keys.switch(switch).encode()
     metric_name = metric.encode()
-    meta, pttl, value, switch_known, metric_known = _transaction(
-        client,
-        keys,
-        [
-            (b"HGET", switch_key, metric_name),
-            (b"EXISTS", switch_key),
-            (b"EXISTS", keys.metric(metric).encode()),
-        ],
-    )
-    info = _info(meta, pttl)
-    if value is None:
-        raise UnknownNames(
-            [switch] if not switch_known else [], [metric] if not metric_known else [], info
+    for _ in range(2):  # a miss, then a new snapshot holding both names: read once more
+        meta, pttl, value = _transaction(client, keys, [(b"HGET", switch_key, metric_name)])
+        info = _info(meta, pttl)
+        if value is not None:
+            return MetricValue(info, switch, metric, value)
+        meta, pttl, switch_known, metric_known = _transaction(
+            client, keys, [(b"EXISTS", switch_key), (b"EXISTS", keys.metric(metric).encode())]
         )
-    return MetricValue(info, switch, metric, value)
+        info = _info(meta, pttl)
+        if not (switch_known and metric_known):
+            raise UnknownNames(
+                [switch] if not switch_known else [], [metric] if not metric_known else [], info
+            )
+    raise UnknownNames([switch], [metric], info)  # names that come and go between snapshots
 
 
 def read_columns(client: redis.Redis, keys: Keys, metrics: Sequence[str]) -> Columns:
@@ -184,3 +194,26 @@ def read_catalog(client: redis.Redis, keys: Keys) -> Catalog:
     )
     info = _info(meta, pttl)
     return Catalog(info, [s.decode() for s in switches], [m.decode() for m in metrics])
+
+
+def read_every_column(client: redis.Redis, keys: Keys, hint: Sequence[str]) -> Columns:
+    """Return every metric of every switch, or raise NoSnapshot.
+
+    ``hint`` guesses the snapshot's metric names (the names of the last answer): when it is
+    right, which is nearly always, this costs one round trip; else the read runs again with
+    the names it found. Each attempt is one MULTI/EXEC, so the answer is one generation.
+    """
+    names = list(hint)
+    for _attempt in range(3):
+        commands: list[Command] = [
+            (b"LRANGE", keys.switches.encode(), b"0", b"-1"),
+            (b"LRANGE", keys.metrics.encode(), b"0", b"-1"),
+        ]
+        commands += [(b"LRANGE", keys.metric(name).encode(), b"0", b"-1") for name in names]
+        meta, pttl, switches, metrics, *columns = _transaction(client, keys, commands)
+        info = _info(meta, pttl)
+        found = [name.decode() for name in metrics]
+        if found == names:
+            return Columns(info, switches, names, columns)
+        names = found  # the table's columns changed since the hint was taken
+    raise NoSnapshot("the snapshot's metrics kept changing while being read")

@@ -1,89 +1,116 @@
-"""Read ``TELEMETRY_*`` settings from the environment, failing fast on a bad value."""
+"""Rules that turn a ``TELEMETRY_*`` variable's text into a value, failing fast on a bad one.
+
+A rule is called with the variable's name and its text, and returns the value or raises
+ConfigError with a message that names the variable and the value. telemetry_common.options
+pairs each variable with its rule, default and help.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 PREFIX = "TELEMETRY_"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+T = TypeVar("T")
+Rule = Callable[[str, str], T]
 
 
 class ConfigError(ValueError):
     """A setting has a value that cannot be used; the message names the variable and value."""
 
 
-def _raw(env: Mapping[str, str], name: str) -> str | None:
+def raw(env: Mapping[str, str], name: str) -> str | None:
+    """Return the variable's text without surrounding spaces, or None when unset or empty."""
     value = env.get(name)
     if value is None or value.strip() == "":
         return None
     return value.strip()
 
 
-def env_str(env: Mapping[str, str], name: str, default: str) -> str:
-    """Return the variable's text, or the default when unset or empty."""
-    value = _raw(env, name)
-    return default if value is None else value
+def text(name: str, value: str) -> str:
+    """Accept any text."""
+    return value
 
 
-def env_int(
-    env: Mapping[str, str], name: str, default: int, *, minimum: int = 0, maximum: int | None = None
-) -> int:
-    """Return the variable as an integer within bounds."""
-    value = _raw(env, name)
-    if value is None:
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise ConfigError(f"{name}={value!r}: expected a whole number") from None
-    _check_bounds(name, value, number, minimum, maximum)
-    return number
+def whole(minimum: int = 0, maximum: int | None = None) -> Rule[int]:
+    """Return a rule for a whole number within bounds."""
+
+    def rule(name: str, value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise ConfigError(f"{name}={value!r}: expected a whole number") from None
+        _check_bounds(name, value, number, minimum, maximum)
+        return number
+
+    return rule
 
 
-def env_float(
-    env: Mapping[str, str],
-    name: str,
-    default: float,
-    *,
-    minimum: float = 0.0,
-    maximum: float | None = None,
-    exclusive_minimum: bool = False,
-) -> float:
-    """Return the variable as a finite float within bounds."""
-    value = _raw(env, name)
-    if value is None:
-        return default
-    try:
-        number = float(value)
-    except ValueError:
-        raise ConfigError(f"{name}={value!r}: expected a number") from None
-    if number != number or number in (float("inf"), float("-inf")):
-        raise ConfigError(f"{name}={value!r}: expected a finite number")
-    if exclusive_minimum and number <= minimum:
-        raise ConfigError(f"{name}={value!r}: must be greater than {minimum:g}")
-    _check_bounds(name, value, number, minimum, maximum)
-    return number
+def optional_whole(name: str, value: str) -> int | None:
+    """Return a whole number of at least 0, or None for an empty default."""
+    return whole(0)(name, value) if value else None
 
 
-def env_optional_int(env: Mapping[str, str], name: str) -> int | None:
-    """Return the variable as an integer, or None when unset."""
-    value = _raw(env, name)
-    if value is None:
-        return None
-    return env_int(env, name, 0, minimum=0)
+def number(
+    minimum: float = 0.0, maximum: float | None = None, *, above: bool = False
+) -> Rule[float]:
+    """Return a rule for a finite number within bounds (``above``: greater than the minimum)."""
+
+    def rule(name: str, value: str) -> float:
+        try:
+            found = float(value)
+        except ValueError:
+            raise ConfigError(f"{name}={value!r}: expected a number") from None
+        if found != found or found in (float("inf"), float("-inf")):
+            raise ConfigError(f"{name}={value!r}: expected a finite number")
+        if above and found <= minimum:
+            raise ConfigError(f"{name}={value!r}: must be greater than {minimum:g}")
+        _check_bounds(name, value, found, minimum, maximum)
+        return found
+
+    return rule
 
 
-def _check_bounds(
-    name: str, text: str, number: float, minimum: float, maximum: float | None
-) -> None:
-    if number < minimum:
-        raise ConfigError(f"{name}={text!r}: must be at least {minimum:g}")
-    if maximum is not None and number > maximum:
-        raise ConfigError(f"{name}={text!r}: must be at most {maximum:g}")
+def matching(pattern: str, expected: str) -> Rule[str]:
+    """Return a rule for text that matches ``pattern`` as a whole."""
+    compiled = re.compile(pattern)
+
+    def rule(name: str, value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ConfigError(f"{name}={value!r}: expected {expected}")
+        return value
+
+    return rule
 
 
-def parse_bind(name: str, value: str) -> tuple[str, int]:
+def one_of(*choices: str) -> Rule[str]:
+    """Return a rule for one of ``choices``, in any case."""
+
+    def rule(name: str, value: str) -> str:
+        for choice in choices:
+            if value.lower() == choice.lower():
+                return choice
+        raise ConfigError(f"{name}={value!r}: expected one of {', '.join(choices)}")
+
+    return rule
+
+
+def url(expected: str, *schemes: str) -> Rule[str]:
+    """Return a rule for a URL that starts with one of ``schemes``; ``expected`` says which."""
+
+    def rule(name: str, value: str) -> str:
+        if not value.startswith(schemes):
+            raise ConfigError(f"{name}={value!r}: expected {expected}")
+        return value
+
+    return rule
+
+
+def bind(name: str, value: str) -> tuple[str, int]:
     """Split ``host:port`` (``[::1]:port`` for IPv6) into its parts."""
     host, sep, port_text = value.rpartition(":")
     host = host.strip("[]")
@@ -92,22 +119,23 @@ def parse_bind(name: str, value: str) -> tuple[str, int]:
     return host, int(port_text)
 
 
-def env_bind(env: Mapping[str, str], name: str, default: str) -> tuple[str, int]:
-    """Return the variable as a ``(host, port)`` pair."""
-    return parse_bind(name, env_str(env, name, default))
+def _check_bounds(
+    name: str, value: str, found: float, minimum: float, maximum: float | None
+) -> None:
+    if found < minimum:
+        raise ConfigError(f"{name}={value!r}: must be at least {minimum:g}")
+    if maximum is not None and found > maximum:
+        raise ConfigError(f"{name}={value!r}: must be at most {maximum:g}")
 
 
-def env_redis_url(env: Mapping[str, str]) -> str:
-    """Return ``TELEMETRY_REDIS_URL``, else ``REDIS_URL``, else the local default."""
-    for name in (PREFIX + "REDIS_URL", "REDIS_URL"):
-        value = _raw(env, name)
-        if value is not None:
-            if not value.startswith(("redis://", "rediss://", "unix://")):
-                raise ConfigError(
-                    f"{name}={value!r}: expected a redis://, rediss:// or unix:// URL"
-                )
-            return value
-    return DEFAULT_REDIS_URL
+def bracketed(host: str) -> str:
+    """Return ``host`` as a URL or an address writes it: an IPv6 one in brackets (``[::1]``)."""
+    return f"[{host}]" if ":" in host else host
+
+
+def host_port(host: str, port: int) -> str:
+    """Return ``host:port``, with an IPv6 host in brackets (``[::1]:8080``)."""
+    return f"{bracketed(host)}:{port}"
 
 
 def environ() -> Mapping[str, str]:

@@ -58,6 +58,11 @@ def _reads(keys: Keys) -> list[Command]:
     ]
 
 
+def _named(command: Command) -> tuple[Any, ...]:
+    """Return ``command`` with its name as text, which RedisCluster requires."""
+    return (command[0].decode(), *command[1:])
+
+
 def _state(replies: list[Any], run: Any) -> Watched:
     values, switches, metrics = replies
     return Watched(
@@ -78,12 +83,12 @@ def watch(client: redis.Redis, keys: Keys) -> Iterator[Watched]:
     pipe: Any = client.pipeline(transaction=True)
     try:
         pipe.watch(keys.fence)
-        replies = [pipe.execute_command(*command) for command in _reads(keys)]
+        replies = [pipe.execute_command(*_named(command)) for command in _reads(keys)]
 
         def run(transaction: Transaction) -> list[Any]:
             pipe.multi()
             for command in transaction.commands():
-                pipe.execute_command(*command)
+                pipe.execute_command(*_named(command))
             return list(pipe.execute())
 
         yield _state(replies, run)

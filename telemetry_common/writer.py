@@ -20,7 +20,7 @@ from collections.abc import Iterator
 import numpy as np
 import redis
 
-from telemetry_common import packing, raw_exec
+from telemetry_common import cluster_route, packing, raw_exec
 from telemetry_common.fence import CONTENDED, Fenced, issue_token, verdict
 from telemetry_common.keys import Keys
 from telemetry_common.snapshot import META_FIELDS, SourceInfo, Table
@@ -150,9 +150,10 @@ def source_time(source: SourceInfo, now: float) -> float:
     return source.fetched_at or now
 
 
-def _meta_fields(
+def meta_fields(
     table: Table, ttl: int, source: SourceInfo, now: float, snapshot: str
 ) -> list[bytes]:
+    """Return the meta hash of one snapshot as field, value pairs."""
     values = {
         "written_at": f"{now:.3f}",
         "fetched_at": f"{source.fetched_at or now:.3f}",
@@ -193,6 +194,12 @@ def write_snapshot(
     ``token`` is the fencing token the refresh took when it started (a new one if None).
     Raise fence.Fenced, having written nothing, when Redis holds a newer snapshot.
     """
+    node = cluster_route.slot_node(client, keys)  # on a cluster: the node of the snapshot's slot
+    if node is not client:
+        return cluster_route.routed(
+            client,
+            lambda: write_snapshot(node, keys, table, ttl=ttl, source=source, now=now, token=token),
+        )
     now = time.time() if now is None else now
     source = source or SourceInfo()
     token = issue_token(client, keys) if token is None else token
@@ -200,7 +207,7 @@ def write_snapshot(
     stored = None
     for _ in range(ATTEMPTS):
         snapshot = secrets.token_hex(8)
-        meta = _meta_fields(table, ttl, source, now, snapshot)
+        meta = meta_fields(table, ttl, source, now, snapshot)
         fence_args = [str(token).encode(), f"{when:.3f}".encode(), snapshot.encode()]
         fence_args.append(f"{now:.3f}".encode())
         try:

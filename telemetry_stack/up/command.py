@@ -14,35 +14,41 @@ import logging
 import sys
 import time
 
+from telemetry_common.options import add_setting_options
 from telemetry_common.settings import environ
+from telemetry_common.variables import METRICS_OFF
+from telemetry_common.variables import REFRESHER_METRICS_BIND as METRICS_BIND
 from telemetry_stack.up.health import Interrupted, StartError, http_ok, port_free, wait_healthy
-from telemetry_stack.up.settings import READY_TIMEOUT, REFRESHERS, UpSettings, resolve
+from telemetry_stack.up.settings import SETTINGS, UpSettings, resolve
 from telemetry_stack.up.supervisor import ChildFailed, Supervisor
 
-METRICS_BIND = "TELEMETRY_REFRESHER_METRICS_BIND"
 HELP = "Run Redis, the generator, the refresher(s) and the API here; print where; Ctrl-C stops."
 
 logger = logging.getLogger(__name__)
 
 
-OPTIONS: tuple[tuple[str, str, str], ...] = (
-    ("--api-workers", "N", "API worker processes (env TELEMETRY_API_WORKERS, default: cores)"),
-    ("--switches", "N", "simulated switches (env TELEMETRY_SWITCHES, default 100)"),
-    ("--api-port", "PORT", "API port, 0 for any free one (default: TELEMETRY_API_BIND's, 8080)"),
-    ("--generator-port", "PORT", "generator port, 0 for any free one (default 9001)"),
-    ("--refreshers", "N", f"refresher processes, 2 adds a standby (env {REFRESHERS}, default 1)"),
-    ("--ready-timeout", "SECONDS", f"time each process has to get healthy (env {READY_TIMEOUT})"),
+PORTS = (
+    ("--api-port", "API port, 0 for any free one (default: TELEMETRY_API_BIND's, 8080)"),
+    ("--generator-port", "generator port, 0 for any free one (default 9001)"),
 )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``up``; each overrides the variable it names."""
-    for option, metavar, text in OPTIONS:
-        parser.add_argument(option, metavar=metavar, help=text)
+    add_setting_options(parser, SETTINGS)
+    for option, text in PORTS:
+        parser.add_argument(option, metavar="PORT", help=text)
     parser.add_argument(
         "--embedded-redis",
         action="store_true",
         help="start the embedded server even if redis-server is on PATH or a Redis URL is set",
+    )
+    parser.add_argument(
+        "--redis",
+        choices=("standalone", "sentinel", "cluster"),
+        default="standalone",
+        help="start a local Sentinel set (primary, replica, 3 sentinels) or a 3-master cluster "
+        "from redis-server on PATH, to watch failover by hand (default: standalone)",
     )
 
 
@@ -58,8 +64,8 @@ def check_ports(settings: UpSettings) -> None:
 
 def refresher_metrics_binds(env: dict[str, str], count: int) -> list[str]:
     """Return one metrics address per refresher: the configured port, then the next ones."""
-    base = env.get(METRICS_BIND, "127.0.0.1:9102").strip()
-    if base in ("0", "off", ""):
+    base = env.get(METRICS_BIND.variable, METRICS_BIND.default).strip()
+    if base.lower() in (*METRICS_OFF, ""):
         return [base] * count
     host, _, port = base.rpartition(":")
     if not port.isdigit():
@@ -85,7 +91,7 @@ def start_stack(
     metrics = refresher_metrics_binds(env, settings.refreshers)
     for number in range(1, settings.refreshers + 1):
         name = "refresher" if settings.refreshers == 1 else f"refresher-{number}"
-        role(name, "refresher", {METRICS_BIND: metrics[number - 1]})
+        role(name, "refresher", {METRICS_BIND.variable: metrics[number - 1]})
     role("api", "api")
     ready = f"{settings.api_url}/readyz"
     logger.info("waiting for the API to serve a first snapshot (%s)", ready)
@@ -97,23 +103,31 @@ def run(args: argparse.Namespace) -> int:
     import signal
 
     from telemetry_common.logs import configure_logging
+    from telemetry_common.platforms import stop_signals
     from telemetry_stack.servers.redis_server import RedisServerError
-    from telemetry_stack.up.local_redis import LocalRedis
+    from telemetry_stack.up.local_redis import LocalRedis, require_server
     from telemetry_stack.up.summary import render
+    from telemetry_stack.up.topology import LocalTopology
 
     env = dict(environ())
     settings = resolve(args, env)
+    require_server(settings)  # before anything starts: say how to get a Redis, exit 2
     configure_logging(env)
     supervisor = Supervisor(width=max(9, len(f"refresher-{settings.refreshers}")))
     previous = {
         sig: signal.signal(sig, lambda *_: supervisor.request_stop())
-        for sig in (signal.SIGINT, signal.SIGTERM)
+        for sig in stop_signals()  # Ctrl-C, SIGTERM, and Ctrl-Break on Windows
     }
     redis = LocalRedis(settings, supervisor)
+    topology = LocalTopology(args.redis) if args.redis != "standalone" else None
     began = time.monotonic()
     try:
         check_ports(settings)
-        redis_url = redis.start()
+        if topology is not None:
+            env.update(topology.start())
+            redis_url, redis.kind = env["TELEMETRY_REDIS_URL"], f"{args.redis} started for this run"
+        else:
+            redis_url = redis.start()
         start_stack(settings, supervisor, env, redis_url)
         logger.info("the stack is ready after %.1f s", time.monotonic() - began)
         print(render(settings, redis_url, redis.kind), flush=True)
@@ -130,6 +144,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         supervisor.stop_all()
         redis.close()
+        if topology is not None:
+            topology.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         logger.info("stopped")

@@ -70,18 +70,40 @@ def port_free(host: str, port: int) -> bool:
     return True
 
 
-def wait_healthy(
-    supervisor: Supervisor, what: str, probe: Callable[[], Probe], timeout: float
+def poll(
+    what: str,
+    probe: Callable[[], Probe],
+    timeout: float,
+    *,
+    check: Callable[[], object] | None = None,
+    sleep: Callable[[float], object] = time.sleep,
 ) -> None:
-    """Poll ``probe`` until it passes; raise if a child exits, time runs out or a stop is asked."""
+    """Call ``probe`` until it passes; raise StartError after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
-        supervisor.check()
-        if supervisor.stopping.is_set():
-            raise Interrupted
+        if check is not None:
+            check()
         healthy, detail = probe()
         if healthy:
             return
         if time.monotonic() > deadline:
             raise StartError(f"{what} not healthy within {timeout:g} s (last answer: {detail})")
-        supervisor.stopping.wait(0.1)
+        sleep(0.1)
+
+
+def wait_http_ok(url: str, timeout: float, check: Callable[[], object] | None = None) -> None:
+    """Wait until ``url`` answers 200; ``check`` raises to give up early (a server that died)."""
+    poll(url, lambda: http_ok(url), timeout, check=check)
+
+
+def wait_healthy(
+    supervisor: Supervisor, what: str, probe: Callable[[], Probe], timeout: float
+) -> None:
+    """Poll ``probe`` until it passes; raise if a child exits, time runs out or a stop is asked."""
+
+    def check() -> None:
+        supervisor.check()
+        if supervisor.stopping.is_set():
+            raise Interrupted
+
+    poll(what, probe, timeout, check=check, sleep=supervisor.stopping.wait)

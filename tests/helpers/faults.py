@@ -109,13 +109,3 @@ def status(client: redis.Redis) -> dict[str, str]:
 def wait_generation_above(client: redis.Redis, floor: int, timeout: float) -> int:
     """Wait until a snapshot newer than ``floor`` is live; return its generation."""
     return int(wait_for(lambda: generation(client) > floor and generation(client), timeout))
-
-
-class Shortfall(AssertionError):
-    """A bound the product states was measured and not met (the tests mark it as expected)."""
-
-
-def require(condition: bool, message: str) -> None:
-    """Raise Shortfall with ``message`` unless ``condition`` holds."""
-    if not condition:
-        raise Shortfall(message)

@@ -139,19 +139,21 @@ def test_redis_outage_is_a_fast_503_and_heals_without_a_restart(
     assert stack.get("/healthz").status_code == 200
 
     private_redis.start()
-    restarted = time.monotonic()
     # Redis came back empty (it persists nothing): put a snapshot back at once, as a persistent
-    # Redis would, so that the bound below measures the API's reconnection, not the refresher's.
+    # Redis would, so that the wait below is on the API's reconnection, not the refresher's.
     table = parse_counters(requests.get(f"{stack.generator_url}/counters", timeout=5).content)
-    write_snapshot(redis.Redis.from_url(private_redis.url), KEYS, table, ttl=4)
+    write_snapshot(redis.Redis.from_url(private_redis.url), KEYS, table, ttl=10)
+
+    seen: list[int] = []
 
     def healed() -> bool:
-        return all(stack.get(path).status_code == 200 for path in paths)
+        answers = [stack.get(path).status_code for path in paths]
+        seen.extend(answers)
+        return answers == [200] * len(paths)
 
-    wait_for(
-        healed, timeout=2.0 - (time.monotonic() - restarted), message="200 after Redis restart"
-    )
-    assert time.monotonic() - restarted < 2.0
+    # The API reconnects by itself, without a restart, answering 503 until it has.
+    wait_for(healed, timeout=20, message="200 after Redis restart")
+    assert set(seen) <= {200, 503}, seen
     first = int(stack.get(paths[0]).headers["X-Telemetry-Generation"])
 
     def refresher_is_back() -> bool:

@@ -3,7 +3,9 @@
 One refresher (interval 1 s, TTL 3 s), an API with 2 workers and a load loop of two threads.
 Expiry is checked against the clock the snapshot was written with: an answer that finished
 before ``written_at + TTL`` must be a 200, one that started after the last write plus the TTL
-(and ended before the generator was started again) must be a 503.
+(and ended before the generator was started again) must be a 503. After the return, the
+refresher's own schedule is the measure, not the wall clock of a possibly loaded machine: the
+first refresh that starts after the return brings fresh data.
 """
 
 from __future__ import annotations
@@ -19,15 +21,7 @@ import redis
 
 from telemetry_stack.servers.redis_server import RedisServer
 from tests.helpers import wait_for
-from tests.helpers.faults import (
-    INTERVAL,
-    KEYS,
-    TICK,
-    TTL,
-    Stack,
-    require,
-    status,
-)
+from tests.helpers.faults import KEYS, TTL, Stack, status
 from tests.helpers.load import Load, Sample, report, statuses
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
@@ -64,12 +58,14 @@ def test_generator_stopped_snapshot_expires_at_its_ttl_then_fresh_data_on_return
             restarting = time.monotonic()  # answers that finished before cannot be fresh data
             stack.generator = stack.start_generator()
             back = time.monotonic()
+            failed_at_return = int(status(client).get("refreshes_failed", 0))
 
             def first_200() -> Sample | None:
                 found = (s for s in list(load.samples) if s.status == 200 and s.started > back)
                 return next(found, None)
 
-            fresh = wait_for(first_200, 10, message="a 200 after the generator's return")
+            fresh = wait_for(first_200, 20, message="a 200 after the generator's return")
+            failed_after_return = int(status(client)["refreshes_failed"]) - failed_at_return
             time.sleep(1.0)
         samples = load.stop()
     finally:
@@ -87,6 +83,7 @@ def test_generator_stopped_snapshot_expires_at_its_ttl_then_fresh_data_on_return
         statuses=statuses(samples),
         expired_after_stop_s=round(expired_after, 3),
         fresh_after_return_s=round(fresh.finished - back, 3),
+        refreshes_failed_after_return=failed_after_return,
         age_of_first_fresh_answer_s=fresh.age,
         max_age_served_s=max(s.age or 0.0 for s in samples),
         last_snapshot_tick_to_write_s=round(last_write - last_tick, 3),
@@ -103,7 +100,9 @@ def test_generator_stopped_snapshot_expires_at_its_ttl_then_fresh_data_on_return
     assert recorded["last_error_kind"] == "source_unreachable"
     assert int(recorded["refreshes_failed"]) >= 1
     assert all(s.retry_after for s in stale)
-    assert fresh.finished - back <= INTERVAL, "fresh data more than an interval late"
-    assert fresh.age is not None and fresh.age <= INTERVAL + TICK
+    # At most the refresh under way at the return failed: the next one brought fresh data,
+    # ticked by the generator since its return (to the rounding of its headers).
+    assert failed_after_return <= 1, f"{failed_after_return} refreshes failed after the return"
+    assert fresh.age is not None and fresh.age <= fresh.finished - restarting + 0.01
     said = stale[0].text.strip() if stale else None
-    require(all(SINCE.search(s.text) for s in stale), f"the 503 says {said!r}")
+    assert all(SINCE.search(s.text) for s in stale), f"the 503 says {said!r}"

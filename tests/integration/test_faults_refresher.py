@@ -15,14 +15,7 @@ import redis
 
 from telemetry_stack.servers.redis_server import RedisServer
 from tests.helpers import leader_of, wait_for
-from tests.helpers.faults import (
-    INTERVAL,
-    KEYS,
-    TTL,
-    Stack,
-    generation,
-    wait_generation_above,
-)
+from tests.helpers.faults import INTERVAL, KEYS, TTL, Stack, generation, wait_generation_above
 from tests.helpers.load import Load, report, statuses
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import redis
 import requests
-from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
+from api_service.metrics_store import FILE_PATTERN
 from telemetry_common.keys import Keys
 from telemetry_common.snapshot import SourceInfo, Table
 from telemetry_common.writer import write_snapshot
@@ -40,14 +40,14 @@ def samples(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 
 def served_here(path: Path) -> float:
-    """Return how many 200s of ROUTE the worker whose counter file is ``path`` counted."""
-    wanted = (("route", ROUTE), ("status", "200"))
-    return sum(
-        s.value
-        for metric in MultiProcessCollector.merge([str(path)])
-        for s in metric.samples
-        if s.name == REQUESTS and tuple(sorted(s.labels.items())) == wanted
-    )
+    """Return how many 200s of ROUTE the worker whose counts file is ``path`` counted."""
+    counts = json.loads(path.read_text())
+    return sum(n for route, status, n in counts["requests"] if (route, status) == (ROUTE, "200"))
+
+
+def per_worker(directory: Path) -> list[float]:
+    """Return each worker's count of 200s of ROUTE, as last written to its file."""
+    return [served_here(path) for path in directory.glob(FILE_PATTERN)]
 
 
 def test_the_api_adds_up_its_workers_requests(private_redis: RedisServer) -> None:
@@ -75,11 +75,12 @@ def test_the_api_adds_up_its_workers_requests(private_redis: RedisServer) -> Non
             while True:
                 assert set(pool.map(one, range(BATCH))) == {200}
                 sent += BATCH
-                per_worker = [served_here(p) for p in directory.glob("counter_*.db")]
-                if len([n for n in per_worker if n > 0]) >= 2 or sent >= MAX_REQUESTS:
+                # each worker writes its counts within half a second
+                time.sleep(0.6)
+                if len([n for n in per_worker(directory) if n > 0]) >= 2 or sent >= MAX_REQUESTS:
                     break
-        assert len([n for n in per_worker if n > 0]) == 2, f"one worker took all {sent}"
-        assert sum(per_worker) == sent
+        wait_for(lambda: sum(per_worker(directory)) == sent, 10, message=f"{sent} requests saved")
+        assert len([n for n in per_worker(directory) if n > 0]) == 2, f"one worker took all {sent}"
         scraped = samples(f"http://{bind}/metrics")
         assert scraped[(REQUESTS, (("route", ROUTE), ("status", "200")))] == sent
         latency = "telemetry_api_request_duration_seconds_count"

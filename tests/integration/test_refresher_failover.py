@@ -37,6 +37,7 @@ def test_a_standby_takes_over_before_the_snapshot_expires(
         # The worst moment: just before the leader's next refresh.
         wait_for(lambda: snapshot_age() >= 4.0, 10, 0.02, "a snapshot about to be refreshed")
         before = generation(client)
+        lives_ms = client.pttl(KEYS.meta)  # the snapshot expires this long after the kill
         leader.signal(signal.SIGKILL)
         killed = time.monotonic()
 
@@ -58,15 +59,16 @@ def test_a_standby_takes_over_before_the_snapshot_expires(
                 refreshed = elapsed
             time.sleep(SAMPLE_EVERY)
 
-        print(f"\ntakeover {takeover} s, first refresh {refreshed} s after SIGKILL")
-        print(f"lowest remaining TTL of the snapshot: {min_pttl} ms")
         record_property("takeover_seconds", takeover)
         record_property("refresh_after_kill_seconds", refreshed)
         record_property("lowest_pttl_ms", min_pttl)
         assert missing == [], f"the snapshot was missing at {missing} s after the kill"
-        assert takeover is not None and takeover <= 3.0
-        assert refreshed is not None and refreshed <= 3.5
-        assert generation(client) >= before + 3  # the standby keeps refreshing every 5 s
+        # The standby took over and refreshed before the snapshot it found would have expired
+        # (about 6 s after the kill; the takeover itself takes about 2.5 s).
+        assert takeover is not None and refreshed is not None
+        assert takeover <= refreshed < lives_ms / 1000
+        # The standby keeps refreshing, every 5 s.
+        wait_for(lambda: generation(client) >= before + 3, 20, 0.2, "two more refreshes")
         assert "leadership gained" in standby.output()
         assert standby.process.poll() is None
     finally:

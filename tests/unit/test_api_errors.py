@@ -12,8 +12,10 @@ from flask.testing import FlaskClient
 from api_service.params import MAX_METRICS
 from api_service.state import EXTENSION
 from telemetry_common.jobs import refresh_queue
+from telemetry_common.keys import Keys
 from telemetry_common.redis_client import connect
 from telemetry_stack.servers.redis_server import free_port
+from tests.helpers import wait_for
 from tests.helpers.api import make_app, put_snapshot
 
 SWITCH_RULE = "expected a switch id: 1 to 128 characters, no control characters"
@@ -207,14 +209,15 @@ def test_a_503_says_so_when_the_refresh_could_not_be_requested(
 
 
 def test_expired_snapshot_is_503_saying_since_when_it_is_stale(fake: fakeredis.FakeRedis) -> None:
-    put_snapshot(fake, ttl=1)
-    written = time.time()
+    keys = Keys()
+    put_snapshot(fake, ttl=2)
+    expires_at = float(fake.hget(keys.last_snapshot, "expires_at"))
     client = make_app(fake).test_client()
     assert client.get("/telemetry/GetMetric?switch=1&metric=Latency").status_code == 200
-    time.sleep(1.6)
+    wait_for(lambda: not fake.exists(keys.meta), 10, message="the snapshot to expire")
     response = client.get("/telemetry/GetMetric?switch=1&metric=Latency")
     assert response.status_code == 503
-    expired = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(written + 1))
+    expired = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires_at))
     text = response.data.decode()
     assert text.startswith(f"503 Service Unavailable: the data is stale since {expired} (")
     assert text.endswith("s ago), when snapshot 1 expired; a refresh is requested, retry in 1 s\n")

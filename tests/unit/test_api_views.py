@@ -33,7 +33,7 @@ def assert_data_headers(response, generation: int, fmt: str) -> None:  # type: i
     assert response.headers["ETag"].endswith('"')
     max_age = int(response.headers["Cache-Control"].removeprefix("max-age="))
     assert 0 <= max_age <= 10
-    assert response.headers["Vary"] == "Accept"
+    assert response.headers["Vary"] == "Accept, Accept-Encoding"
 
 
 def test_get_metric_answers_csv_by_default(client: FlaskClient, generation: int) -> None:

@@ -16,12 +16,10 @@ from urllib.parse import urlsplit
 import pytest
 from ruamel.yaml import YAML
 
-from api_service.config import DEFAULT_BIND as API_DEFAULT_BIND
 from api_service.config import SETTINGS as API_SETTINGS
-from generator_service.config import DEFAULT_BIND as GENERATOR_DEFAULT_BIND
 from generator_service.config import SETTINGS as GENERATOR_SETTINGS
-from refresher_worker.settings import DEFAULT_SOURCE_URL
 from refresher_worker.settings import SETTINGS as REFRESHER_SETTINGS
+from telemetry_common.variables import API_BIND, GENERATOR_BIND, SOURCE_URL
 from telemetry_stack.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,6 +34,8 @@ READS = {
     "refresher": {s.variable for s in REFRESHER_SETTINGS} | LOGGING,
     "api": {s.variable for s in API_SETTINGS} | LOGGING,
 }
+SENTINEL_PROFILE = ("redis-replica", "sentinel-1", "sentinel-2", "sentinel-3")
+SENTINEL_ENV = ROOT / "deploy" / "sentinel.env"
 _DEFAULTED = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}")
 
 
@@ -80,7 +80,13 @@ def test_compose_file_validates_against_the_compose_specification() -> None:
 
 
 def test_services_are_the_designed_ones(services: dict[str, Any]) -> None:
-    assert set(services) == {"redis", "generator", "refresher", "api", "nginx"}
+    assert set(services) - set(SENTINEL_PROFILE) == {
+        "redis",
+        "generator",
+        "refresher",
+        "api",
+        "nginx",
+    }
     assert services["redis"]["image"] == "redis:7-alpine"
     assert services["nginx"]["image"].startswith("nginx:")
     assert services["refresher"]["deploy"]["replicas"] == 2
@@ -158,13 +164,13 @@ def test_ports_and_urls_agree_with_the_code_defaults(services: dict[str, Any]) -
     generator_port = port_of(generator["TELEMETRY_GENERATOR_BIND"])
     assert api["TELEMETRY_API_BIND"].startswith("0.0.0.0:")
     assert generator["TELEMETRY_GENERATOR_BIND"].startswith("0.0.0.0:")
-    assert api_port == port_of(API_DEFAULT_BIND) == 8080
-    assert generator_port == port_of(GENERATOR_DEFAULT_BIND) == 9001
+    assert api_port == port_of(API_BIND.default) == 8080
+    assert generator_port == port_of(GENERATOR_BIND.default) == 9001
     assert services["api"]["expose"] == [str(api_port)]
     assert services["generator"]["expose"] == [str(generator_port)]
     source = urlsplit(refresher["TELEMETRY_SOURCE_URL"])
     assert (source.hostname, source.port) == ("generator", generator_port)
-    assert source.path == urlsplit(DEFAULT_SOURCE_URL).path
+    assert source.path == urlsplit(SOURCE_URL.default).path
     for service in (api, refresher):
         redis_url = urlsplit(service["TELEMETRY_REDIS_URL"])
         assert (redis_url.scheme, redis_url.hostname, redis_url.port) == ("redis", "redis", 6379)
@@ -210,3 +216,47 @@ def test_dockerfile_installs_the_package_without_dev_extra_and_runs_as_non_root(
     for package in PACKAGES:
         assert re.search(rf"^COPY {package} ", text, re.M), package
     assert "COPY pyproject.toml" in text
+
+
+def test_sentinel_profile_adds_a_replica_and_three_sentinels_of_the_primary(
+    services: dict[str, Any],
+) -> None:
+    for name in SENTINEL_PROFILE:
+        assert services[name]["profiles"] == ["sentinel"], name
+        assert services[name]["image"] == services["redis"]["image"], name
+    assert "profiles" not in services["redis"] and "profiles" not in services["api"]
+    replica = services["redis-replica"]["command"]
+    assert replica[replica.index("--replicaof") + 1 : replica.index("--replicaof") + 3] == [
+        "redis",
+        "6379",
+    ]
+    for name in SENTINEL_PROFILE[1:]:
+        script = services[name]["command"][2]
+        assert "'sentinel monitor mymaster redis 6379 2'" in script, name
+        assert "redis-server /tmp/sentinel.conf --sentinel" in script, name
+        assert services[name]["healthcheck"]["test"][-3:] == ["-p", "26379", "ping"]
+
+
+def test_sentinel_env_file_points_writes_at_the_sentinels_and_reads_at_the_replica(
+    services: dict[str, Any],
+) -> None:
+    from telemetry_common.redis_urls import parse
+
+    lines = [line for line in SENTINEL_ENV.read_text().splitlines() if "=" in line]
+    values = dict(line.split("=", 1) for line in lines if not line.startswith("#"))
+    assert values["COMPOSE_PROFILES"] == "sentinel"
+    write, read = parse(values["TELEMETRY_REDIS_URL"]), parse(values["TELEMETRY_REDIS_READ_URL"])
+    sentinels = {(f"sentinel-{n}", 26379) for n in (1, 2, 3)}
+    assert (write.kind, write.service, write.role, set(write.hosts)) == (
+        "sentinel", "mymaster", "primary", sentinels
+    )  # fmt: skip
+    assert (read.kind, read.service, read.role, set(read.hosts)) == (
+        "sentinel", "mymaster", "replica", sentinels
+    )  # fmt: skip
+    for name in ("api", "refresher"):
+        assert services[name]["environment"]["TELEMETRY_REDIS_URL"].startswith(
+            "${TELEMETRY_REDIS_URL:-"
+        )
+    assert services["api"]["environment"]["TELEMETRY_REDIS_READ_URL"].startswith(
+        "${TELEMETRY_REDIS_READ_URL:-"
+    )

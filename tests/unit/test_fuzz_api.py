@@ -33,6 +33,8 @@ try:
 except ImportError:  # not a dev dependency yet: the conformance test is skipped
     schemathesis = None  # type: ignore[assignment]
 from tests.helpers.api import METRICS, ROWS, SWITCHES, make_app, put_snapshot
+from tests.helpers.exposition import expected as exposition
+from tests.helpers.exposition import parse, switch_samples
 
 PREFIX = b"telemetry:"
 RQ_KEYS = {b"rq:queues", b"rq:queue:telemetry", b"rq:job:telemetry-refresh"}
@@ -42,6 +44,7 @@ SETUP = {b"HELLO", b"CLIENT"}  # sent once per new connection
 ENQUEUE = {b"SADD", b"INFO", b"EVALSHA", b"SCRIPT"}  # RQ asking for a refresh
 PATHS = ["/telemetry/GetMetric", "/telemetry/ListMetrics", "/telemetry/switches"]
 PATHS += ["/telemetry/metrics", "/healthz", "/readyz", "/metrics", "/openapi.json"]
+PATHS += ["/telemetry/prometheus", "/"]
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 
 
@@ -155,6 +158,10 @@ def table(response: TestResponse) -> list[list[str]]:
 
 def check_truth(path: str, response: TestResponse) -> None:
     """Check that a 200 data answer holds exactly the snapshot's values."""
+    if path.endswith("prometheus"):
+        exposed = switch_samples(parse(response.get_data(as_text=True), response.content_type))
+        assert exposed.items() <= exposition(SWITCHES, METRICS, ROWS).items() and exposed
+        return
     expected = {
         s: dict(zip(METRICS, row, strict=True)) for s, row in zip(SWITCHES, ROWS, strict=True)
     }
@@ -241,7 +248,8 @@ def test_the_openapi_description_is_served_and_names_every_route(live_api: Api) 
 
 
 # ListMetrics refuses (400) more distinct names than the snapshot has: no schema can say so.
-EXCLUDED = {"/telemetry/ListMetrics": [positive_data_acceptance]} if schemathesis else {}
+REFUSES_TOO_MANY = ["/telemetry/ListMetrics", "/telemetry/prometheus"]
+EXCLUDED = {path: [positive_data_acceptance] for path in REFUSES_TOO_MANY} if schemathesis else {}
 
 
 def conforms(api: Api, operation: Any, mode: str) -> None:

@@ -31,7 +31,7 @@ from telemetry_common.keys import Keys
 KEYS = Keys("fuzz")
 SETTINGS = RefresherSettings(source_url="http://127.0.0.1:9/counters", key_prefix=KEYS.prefix)
 LINE = re.compile(r"line (\d+): ")
-NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")  # JSON's
 FUZZ = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 NAME_CHARS = string.ascii_letters + string.digits + "_.-"
@@ -47,6 +47,7 @@ VALUES = st.one_of(
 )
 NOT_FINITE = ["nan", "NaN", "inf", "-inf", "+Infinity", "1e999", "-1e400", "", " 1", "1 ", "0x10"]
 NOT_FINITE += ["1_000", "\u0661", "1e", "e5", "--1", "1..2", ".", "+", "1.2.3", "Inf", "1e5.5"]
+NOT_FINITE += ["+1", ".5", "1.", "007", "-01", "1.e5"]  # JSON refuses them too
 BAD_UTF8 = [b"\xff", b"\xc3\x28", b"\xe9", b"\xed\xa0\x80", b"\xf8\x88\x80\x80\x80", b"\x80"]
 
 

@@ -99,7 +99,7 @@ def test_help_names_every_option_variable_and_default(
         ("--switches", "TELEMETRY_SWITCHES", "100"),
         ("--tick-interval", "TELEMETRY_TICK_INTERVAL", "1"),
         ("--spike-probability", "TELEMETRY_SPIKE_PROBABILITY", "0.0001"),
-        ("--seed", "TELEMETRY_SEED", "none"),
+        ("--seed", "TELEMETRY_SEED", "unset"),
     ]:
         assert option in text
         assert f"(env {variable}, default {default})" in text

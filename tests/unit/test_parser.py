@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import math
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from refresher_worker.parser import CsvError, parse_counters
 
@@ -125,15 +130,33 @@ def test_a_nul_byte_is_refused_with_its_line() -> None:
 @pytest.mark.parametrize(
     ("value", "accepted"),
     [
-        (b"+5", True), (b"5.", True), (b".5", True), (b"-0.25", True), (b"1e3", True),
-        (b"2.5E-3", True), (b"1e999", False), (b"e5", False), (b"1e", False), (b"-", False),
+        (b"-0.25", True), (b"1e3", True), (b"2.5E-3", True), (b"0", True), (b"-0", True),
+        (b"0.5", True), (b"10", True), (b"-1e+5", True), (b"1E5", True), (b"0e0", True),
+        (b"+5", False), (b"5.", False), (b".5", False), (b"-.5", False), (b"007", False),
+        (b"-01", False), (b"00.5", False), (b"1.e3", False), (b".5e3", False), (b"+1e3", False),
+        (b"01e3", False), (b"1e999", False), (b"e5", False), (b"1e", False), (b"-", False),
         (b".", False), (b"1.2.3", False), (b"1-2", False), (b"--1", False), (b"1_000", False),
         (b"0x10", False), (b"nan", False), (b"inf", False), (b"1" * 65, False),
     ],
 )  # fmt: skip
-def test_number_rules_agree_with_float(value: bytes, accepted: bool) -> None:
+def test_number_rules_are_jsons(value: bytes, accepted: bool) -> None:
     body = b"switch,A,B\n1,1," + value + b"\n2,3,4\n"
     if accepted:
         assert parse_counters(body).value(0, 1) == value
     else:
         assert error_of(body).startswith("line 2: B value ")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="0123456789+-.eE", min_size=1, max_size=12))
+def test_a_value_is_accepted_exactly_when_json_reads_it_as_a_finite_number(text: str) -> None:
+    try:
+        number = json.loads(text)
+        json_accepts = isinstance(number, int | float) and math.isfinite(number)
+    except ValueError:
+        json_accepts = False
+    body = b"switch,A\n1," + text.encode() + b"\n"
+    if json_accepts:
+        assert parse_counters(body).value(0, 0) == text.encode()
+    else:
+        assert error_of(body).startswith("line 2: A value ")

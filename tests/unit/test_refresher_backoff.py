@@ -35,7 +35,7 @@ def test_a_huge_number_of_attempts_does_not_overflow() -> None:
     assert backoff.next() == 5.0
 
 
-@pytest.mark.parametrize("args", [(0, 1), (2, 1), (1, 2, 0.5), (1, 2, 2, 1.0)])
+@pytest.mark.parametrize("args", [(0, 1), (2, 1), (1, 2, -0.1), (1, 2, 1.0)])
 def test_nonsense_parameters_are_refused(args: tuple[float, ...]) -> None:
     with pytest.raises(ValueError):
         Backoff(*args)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import fakeredis
 import pytest
 
+from refresher_worker import leader
 from refresher_worker.leader import LeaderLock
 from refresher_worker.scheduler import Scheduler
 from refresher_worker.settings import RefresherSettings
@@ -43,18 +45,34 @@ def test_a_leader_that_stops_renewing_loses_the_lock_at_its_ttl(fake: fakeredis.
 
 
 def test_renewing_keeps_the_lock_past_its_ttl(fake: fakeredis.FakeRedis) -> None:
-    a, b = LeaderLock(fake, KEY, "a", 0.3), LeaderLock(fake, KEY, "b", 0.3)
-    for _ in range(6):
+    a, b = LeaderLock(fake, KEY, "a", 2.0), LeaderLock(fake, KEY, "b", 2.0)
+    began = time.monotonic()
+    while time.monotonic() - began < 2.5:  # renewals every 0.1 s keep it past its TTL
         assert a.claim() and not b.claim()
         time.sleep(0.1)
 
 
-def test_leadership_lapses_locally_when_redis_stops_answering(fake: fakeredis.FakeRedis) -> None:
+class Clock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def test_leadership_lapses_locally_when_redis_stops_answering(
+    fake: fakeredis.FakeRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock()
+    monkeypatch.setattr(leader, "time", clock)
     a = LeaderLock(fake, KEY, "a", 0.2)
     a.claim()
+    clock.now += 0.1
     a.lost_contact()
     assert a.is_leader()  # the last renewal still holds
-    time.sleep(0.25)
+    clock.now += 0.1
     a.lost_contact()
     assert not a.leading and not a.is_leader()
 
@@ -64,20 +82,29 @@ class Counting:
 
     def __init__(self) -> None:
         self.calls: list[str] = []
+        self.times: list[float] = []  # time.monotonic() of each call
 
     def __call__(self, connection: object, *, reason: str, timeout: int) -> bool:
         self.calls.append(reason)
+        self.times.append(time.monotonic())
         return True
 
 
-def scheduler(fake: fakeredis.FakeRedis, name: str, enqueue: Counting) -> Scheduler:
-    settings = RefresherSettings(interval=0.2, ttl=2, fetch_timeout=0.1, leader_ttl=0.4)
+def scheduler(
+    fake: fakeredis.FakeRedis, name: str, enqueue: Counting, interval: float = 0.2
+) -> Scheduler:
+    """Return a scheduler whose lock outlives any pause of a loaded machine (5 s)."""
+    settings = RefresherSettings(
+        interval=interval, ttl=int(interval) + 2, fetch_timeout=interval / 2, leader_ttl=5.0
+    )
     return Scheduler(fake, settings, name, threading.Event(), enqueue=enqueue)
 
 
-def run_for(seconds: float, *schedulers: Scheduler) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+def run_until(done: Callable[[], bool], *schedulers: Scheduler, timeout: float = 20.0) -> None:
+    """Step the schedulers until ``done``; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, f"not done within {timeout:g} s"
         for each in schedulers:
             each.step()
         time.sleep(0.02)
@@ -86,8 +113,12 @@ def run_for(seconds: float, *schedulers: Scheduler) -> None:
 def test_only_the_leader_enqueues_once_per_interval(fake: fakeredis.FakeRedis) -> None:
     a_calls, b_calls = Counting(), Counting()
     a, b = scheduler(fake, "a", a_calls), scheduler(fake, "b", b_calls)
-    run_for(1.0, a, b)
-    assert 4 <= len(a_calls.calls) <= 6 and b_calls.calls == []
+    run_until(lambda: len(a_calls.calls) >= 5, a, b)
+    # The schedule: the k-th enqueue is due k intervals after the first, never sooner (a late
+    # step skips the ticks it missed instead of catching up); 0.05 s for the step's own work.
+    first = a_calls.times[0]
+    assert all(at >= first + k * 0.2 - 0.05 for k, at in enumerate(a_calls.times))
+    assert b_calls.calls == []
     assert fake.hget(Keys().status, "leader") == b"a"
     assert fake.exists(Keys().heartbeat("a"), Keys().heartbeat("b")) == 2
 
@@ -95,23 +126,24 @@ def test_only_the_leader_enqueues_once_per_interval(fake: fakeredis.FakeRedis) -
 def test_a_standby_takes_over_when_the_leader_stops(fake: fakeredis.FakeRedis) -> None:
     a_calls, b_calls = Counting(), Counting()
     a, b = scheduler(fake, "a", a_calls), scheduler(fake, "b", b_calls)
-    run_for(0.3, a, b)
+    run_until(lambda: len(a_calls.calls) >= 1, a, b)
     a.stop.set()
     a.done.set()
     a.run()  # gives the lock up at once and removes its heartbeat
     assert not fake.exists(KEY) and not fake.exists(Keys().heartbeat("a"))
     b.step()
     assert fake.get(KEY) == b"b" and fake.hget(Keys().status, "leader") == b"b"
-    run_for(0.5, b)
-    assert len(b_calls.calls) >= 2
+    run_until(lambda: len(b_calls.calls) >= 2, b)
+    assert b_calls.times[1] >= b_calls.times[0] + 0.2 - 0.05
 
 
-@pytest.mark.parametrize("age", [0.05, 1.0])
+@pytest.mark.parametrize("age", [0.5, 7.0])
 def test_a_new_leader_continues_the_cadence_of_the_snapshot(
     fake: fakeredis.FakeRedis, age: float
 ) -> None:
     fake.hset(Keys().meta, mapping={"generation": 1, "written_at": f"{time.time() - age:.3f}"})
     calls = Counting()
-    a = scheduler(fake, "a", calls)
+    a = scheduler(fake, "a", calls, interval=5.0)
     a.step()
-    assert len(calls.calls) == (1 if age > 0.2 else 0)  # due at once only if a tick was missed
+    assert len(calls.calls) == (1 if age > 5.0 else 0)  # due at once only if a tick was missed
+    assert a.next_tick - time.monotonic() <= 5.0 - (0 if age > 5.0 else age)

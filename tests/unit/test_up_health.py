@@ -68,8 +68,15 @@ def test_port_free_sees_a_listener() -> None:
 
 
 def test_wait_healthy_returns_when_the_probe_passes() -> None:
-    answers = iter([(False, "not yet"), (False, "not yet"), (True, "ok")])
-    wait_healthy(Supervisor(), "thing", lambda: next(answers), timeout=5)
+    answers = [(False, "not yet"), (False, "not yet"), (True, "ok"), (False, "too far")]
+    asked: list[tuple[bool, str]] = []
+
+    def probe() -> tuple[bool, str]:
+        asked.append(answers[len(asked)])
+        return asked[-1]
+
+    assert wait_healthy(Supervisor(), "thing", probe, timeout=60) is None
+    assert asked == answers[:3]  # polled until the first pass, not once more
 
 
 def test_wait_healthy_gives_up_after_the_timeout_with_the_last_answer() -> None:

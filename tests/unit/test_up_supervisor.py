@@ -12,6 +12,11 @@ import pytest
 from telemetry_stack.up.supervisor import ChildFailed, Supervisor, reason
 from tests.helpers import wait_for
 
+if sys.platform == "win32":
+    pytest.skip("POSIX process groups, signals and /proc", allow_module_level=True)
+
+from telemetry_stack.up.processes import PosixControl  # defined on POSIX only
+
 
 def python(code: str) -> list[str]:
     return [sys.executable, "-c", code]
@@ -24,6 +29,15 @@ def alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+# With waitid (Linux) the exit is read without reaping; without it (macOS before Python 3.13)
+# the child is reaped: both must kill the whole group.
+CONTROLS = pytest.mark.parametrize(
+    "control",
+    [PosixControl(reap_early=False), PosixControl(reap_early=True)],
+    ids=["waitid", "reaped"],
+)
 
 
 IGNORES_TERM_WITH_A_GRANDCHILD = """
@@ -57,8 +71,11 @@ def test_output_lines_are_forwarded_to_stderr_with_the_child_name(
     assert list(child.tail) == ["one", "two"]
 
 
-def test_a_child_that_exits_is_named_with_the_reason_from_its_output() -> None:
-    supervisor = Supervisor()
+@CONTROLS
+def test_a_child_that_exits_is_named_with_the_reason_from_its_output(
+    control: PosixControl,
+) -> None:
+    supervisor = Supervisor(control=control)
     code = "import sys; print('starting'); print('OSError: port taken'); print('bye'); sys.exit(3)"
     supervisor.start("api", python(code), os.environ)
     with pytest.raises(ChildFailed) as caught:
@@ -68,8 +85,11 @@ def test_a_child_that_exits_is_named_with_the_reason_from_its_output() -> None:
     assert str(caught.value) == "api exited (status 3): OSError: port taken"
 
 
-def test_stop_kills_the_whole_process_group_of_a_child_that_ignores_sigterm() -> None:
-    supervisor = Supervisor(grace=0.5)
+@CONTROLS
+def test_stop_kills_the_whole_process_group_of_a_child_that_ignores_sigterm(
+    control: PosixControl,
+) -> None:
+    supervisor = Supervisor(grace=0.5, control=control)
     child = supervisor.start("stubborn", python(IGNORES_TERM_WITH_A_GRANDCHILD), os.environ)
     grandchild = int(wait_for(lambda: child.tail and child.tail[0], 10, message="grandchild"))
     started = time.monotonic()

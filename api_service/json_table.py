@@ -1,0 +1,68 @@
+"""Render JSON answers by splicing the stored value text between constant pieces.
+
+Every value in a snapshot passed the refresher's parser, whose grammar is JSON's number
+grammar (refresher_worker/number_text.py), so a value's text is already a JSON number and is
+copied as it is: no value is parsed or re-rendered. Switch ids are JSON strings: quoted as
+they are when they hold no quote, backslash or control character (the parser refuses control
+characters), else escaped one by one by the json module. Metric names are escaped by json.
+
+At 100,000 switches x 3 metrics this takes about 1.5x the CSV join of the same values, where
+``json.dumps`` of one dict per switch took about 30x (docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from itertools import repeat
+from typing import Any
+
+# A value JSON reads as a number (the parser's grammar); anything else is answered as null.
+JSON_NUMBER = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+# Bytes that a JSON string cannot hold as they are.
+_ESCAPED = re.compile(rb'["\\\x00-\x1f]')
+
+
+def _compact(payload: Any) -> bytes:
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
+def json_value(text: bytes) -> bytes:
+    """Return a stored value as a JSON number's text, or ``null`` when JSON would refuse it."""
+    return text if JSON_NUMBER.fullmatch(text) else b"null"
+
+
+def json_object(head: dict[str, Any], key: bytes, raw: bytes) -> bytes:
+    """Return ``head`` as a compact JSON object with ``key`` set to the JSON text ``raw``."""
+    start = _compact(head)
+    return start[:-1] + (b',"%s":' % key if len(start) > 2 else b'"%s":' % key) + raw + b"}"
+
+
+def _strings(ids: list[bytes]) -> tuple[list[bytes], bytes]:
+    """Return the ids ready for splicing and the quote to put around each (empty if quoted)."""
+    joined = b" ".join(ids)  # a separator that needs no escape
+    try:
+        joined.decode()
+    except UnicodeDecodeError:
+        return [_compact(item.decode(errors="replace")) for item in ids], b""
+    if _ESCAPED.search(joined) is None:
+        return ids, b'"'
+    return [_compact(item.decode()) for item in ids], b""
+
+
+def json_rows(ids: list[bytes], names: list[str], columns: list[list[bytes]]) -> bytes:
+    """Return ``[{"switch": id, "values": {name: value, ...}}, ...]`` as JSON, in row order."""
+    if any(len(column) != len(ids) for column in columns):
+        raise ValueError("a column's length differs from the number of switches")
+    if not ids:
+        return b"[]"
+    ids, quote = _strings(ids)
+    keys = [_compact(name) for name in names]
+    if not names:
+        pieces = [ids, repeat(quote + b',"values":{')]
+    else:
+        pieces = [ids, repeat(quote + b',"values":{' + keys[0] + b":"), columns[0]]
+        for key, column in zip(keys[1:], columns[1:], strict=True):
+            pieces += [repeat(b"," + key + b":"), column]
+    rows = map(b"".join, zip(*pieces, strict=False))  # the ids bound the repeats
+    return b'[{"switch":' + quote + (b'}},{"switch":' + quote).join(rows) + b"}}]"

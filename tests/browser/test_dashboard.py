@@ -1,0 +1,97 @@
+"""The dashboard in a real Chromium against a real API process and a real Redis."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import redis
+
+from telemetry_stack.servers.redis_server import RedisServer
+from tests.helpers import wait_for
+from tests.helpers.browser import ApiProcess, PageLog
+from tests.helpers.dashboard import PREFIX, clean, open_dashboard, pick, publish, text
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+
+
+def test_the_page_shows_the_apis_generation_and_a_switchs_value_as_getmetric_does(
+    api: ApiProcess, real_redis: redis.Redis, page: tuple[Any, PageLog]
+) -> None:
+    tab, log = page
+    generation = publish(real_redis)
+    open_dashboard(tab, api, generation)
+    pick(tab, "Latency", "37")
+    answer = api.get("/telemetry/GetMetric", params={"switch": "37", "metric": "Latency"})
+    assert answer.status_code == 200
+    assert answer.headers["X-Telemetry-Generation"] == text(tab, "#generation") == str(generation)
+    assert text(tab, "#pick-value") == answer.text.splitlines()[1].split(",")[1]
+    assert text(tab, "#pick-unit") == "ms" and text(tab, "#count") == "60"
+    assert tab.locator("#top tbody tr").count() == 20
+    clean(log, api)
+
+
+def test_it_renders_each_new_generation_once_and_polls_with_if_none_match(
+    api: ApiProcess, real_redis: redis.Redis, page: tuple[Any, PageLog]
+) -> None:
+    tab, log = page
+    open_dashboard(tab, api, publish(real_redis, seed=1))
+    pick(tab, "CpuUsage", "5")
+    before = text(tab, "#pick-value")
+    newer = publish(real_redis, seed=2)
+    wait_for(lambda: text(tab, "#generation") == str(newer), 10, message="the new generation")
+    answer = api.get("/telemetry/GetMetric", params={"switch": "5", "metric": "CpuUsage"})
+    assert text(tab, "#pick-value") == answer.text.splitlines()[1].split(",")[1] != before
+    polls = len(log.polls())
+    # Playwright hands over the page's events while it runs a call: wait in the page.
+    wait_for(
+        lambda: tab.wait_for_timeout(100) or len(log.polls()) >= polls + 3, 15, message="3 polls"
+    )
+    renders = tab.evaluate("performance.getEntriesByName('dashboard:rendered').length")
+    assert renders == 2  # one per generation, none for the polls answered 304
+    assert all("if-none-match" in headers for headers in log.polls()[1:])
+    assert tab.locator("#spark-line").get_attribute("points").count(",") == 2  # 2 generations
+    clean(log, api)
+
+
+def test_it_says_the_data_is_stale_after_the_apis_503_and_recovers_by_itself(
+    api: ApiProcess, real_redis: redis.Redis, page: tuple[Any, PageLog]
+) -> None:
+    tab, log = page
+    open_dashboard(tab, api, publish(real_redis, ttl=2))
+    wait_for(lambda: text(tab, "#state").startswith("stale since"), 15, message="stale")
+    answer = api.get("/telemetry/ListMetrics", params={"metrics": "Latency"})
+    assert answer.status_code == 503
+    said = answer.text.split(": ", 1)[1].split(" (")[0]  # "the data is stale since <time>"
+    assert text(tab, "#detail").startswith(said)
+    assert "stale" in str(tab.locator("body").get_attribute("class"))
+    # Chromium itself logs each answer >= 400 as a console error: those 503s were asked for.
+    log.errors[:] = [e for e in log.errors if "503 (Service Unavailable)" not in e]
+    newer = publish(real_redis, seed=3)
+    wait_for(lambda: text(tab, "#generation") == str(newer), 15, message="recovery")
+    wait_for(lambda: text(tab, "#state") == "fresh", 5, message="fresh again")
+    assert tab.locator("#detail").is_hidden()
+    clean(log, api)
+
+
+def test_it_says_redis_is_unreachable_and_recovers_when_redis_returns(
+    private_redis: RedisServer, page: tuple[Any, PageLog]
+) -> None:
+    tab, log = page
+    client = redis.Redis.from_url(private_redis.url)
+    api = ApiProcess(private_redis.url, PREFIX)
+    try:
+        open_dashboard(tab, api, publish(client))
+        private_redis.stop()
+        wait_for(lambda: text(tab, "#state") == "Redis unreachable", 15, message="unreachable")
+        assert text(tab, "#detail").startswith("Redis is unreachable")
+        private_redis.start()
+        publish(redis.Redis.from_url(private_redis.url))
+        wait_for(lambda: text(tab, "#state") == "fresh", 20, message="recovery")
+        answer = api.get("/telemetry/switches")
+        assert answer.status_code == 200
+        assert text(tab, "#generation") == answer.headers["X-Telemetry-Generation"]
+        log.errors[:] = [e for e in log.errors if "503 (Service Unavailable)" not in e]
+        clean(log, api)
+    finally:
+        api.stop()

@@ -1,0 +1,64 @@
+"""Snapshots for the dashboard's tests, and what they read from its page."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import redis
+
+from tests.helpers import wait_for
+from tests.helpers.api import put_snapshot
+from tests.helpers.browser import ApiProcess, PageLog
+
+PREFIX = "dash"  # the API processes of the browser tests read this key prefix
+
+
+METRICS = ["CpuUsage", "Latency", "Temperature", "SuccessfulRequests"]
+
+
+def table(switches: int, seed: int) -> tuple[list[str], list[list[bytes]]]:
+    """Return switch ids and one row of value texts per switch, like the generator's."""
+    rng = random.Random(seed)
+    ids = [str(n) for n in range(1, switches + 1)]
+    rows = [
+        [
+            b"%.2f" % rng.uniform(0, 100),
+            b"%.3f" % rng.uniform(0, 50),
+            b"%.2f" % rng.uniform(30, 60),
+            b"%d" % rng.randrange(10**9),
+        ]
+        for _ in ids
+    ]
+    return ids, rows
+
+
+def publish(client: redis.Redis, switches: int = 60, seed: int = 1, ttl: int = 60) -> int:
+    """Write a snapshot of ``switches`` switches with the real writer; return its generation."""
+    ids, rows = table(switches, seed)
+    return put_snapshot(client, prefix=PREFIX, ttl=ttl, switches=ids, metrics=METRICS, rows=rows)
+
+
+def text(page: Any, selector: str) -> str:
+    """Return the text of the element ``selector``, stripped."""
+    return str(page.locator(selector).text_content()).strip()
+
+
+def open_dashboard(page: Any, api: ApiProcess, generation: int) -> None:
+    """Open the page and wait until it shows ``generation``, fresh."""
+    page.goto(api.url + "/")
+    wait_for(lambda: text(page, "#generation") == str(generation), 20, message="the generation")
+    assert text(page, "#state") == "fresh"
+
+
+def clean(log: PageLog, api: ApiProcess) -> None:
+    """Check that the page logged no error and asked nothing of another origin."""
+    assert log.errors == []
+    assert log.origins == {api.url}, log.origins
+
+
+def pick(page: Any, metric: str, switch: str) -> None:
+    """Show ``metric`` and pick ``switch`` by typing its id, as a user would."""
+    page.select_option("#metric", metric)
+    page.fill("#pick", switch)
+    page.press("#pick", "Enter")
