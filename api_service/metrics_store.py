@@ -1,6 +1,8 @@
 """The API's request counts, kept in plain Python numbers and shared between workers by file.
 
-Counting a request is a few additions under a lock (about 2 us); prometheus-client's
+Each thread counts into its own shard, without a lock (about 1-2 us per request): two threads
+never add to the same number, so no count is lost, and a reader copies each shard's numbers
+whole (a dict or list copy runs without letting another thread in). prometheus-client's
 multiprocess values write every change to a memory-mapped file under a lock of their own,
 which cost about 35 us per request here (five values) and about 10 % of GetMetric's
 throughput. Instead, each worker process writes all its counts to its own JSON file in the
@@ -30,9 +32,16 @@ def _histogram(buckets: tuple[float, ...]) -> Histogram:
     return [0.0] * (len(buckets) + 2)
 
 
-def _observe(histogram: Histogram, buckets: tuple[float, ...], value: float) -> None:
-    histogram[bisect_left(buckets, value)] += 1  # le is inclusive: bisect_left
-    histogram[-1] += value
+class _Shard:
+    """One thread's counts; only that thread adds to them."""
+
+    __slots__ = ("age", "latency", "redis_errors", "requests")
+
+    def __init__(self, age_buckets: tuple[float, ...]) -> None:
+        self.requests: dict[tuple[str, int], int] = {}
+        self.latency: dict[str, Histogram] = {}
+        self.age = _histogram(age_buckets)
+        self.redis_errors: dict[str, int] = {}
 
 
 class Counts:
@@ -40,13 +49,20 @@ class Counts:
 
     def __init__(self, latency_buckets: tuple[float, ...], age_buckets: tuple[float, ...]) -> None:
         self.latency_buckets, self.age_buckets = latency_buckets, age_buckets
-        self.requests: dict[tuple[str, str], float] = {}
-        self.latency: dict[str, Histogram] = {}
-        self.age = _histogram(age_buckets)
-        self.redis_errors: dict[str, float] = {}
-        self.generation = 0.0
+        self.generation = 0  # the latest served in this process; workers: the largest
         self.changed = False
-        self.lock = threading.Lock()
+        self._shards: list[_Shard] = []
+        self._local = threading.local()
+        self._lock = threading.Lock()  # guards the list of shards, taken once per thread
+
+    def _shard(self) -> _Shard:
+        try:
+            shard: _Shard = self._local.shard
+        except AttributeError:
+            shard = self._local.shard = _Shard(self.age_buckets)
+            with self._lock:
+                self._shards.append(shard)  # kept after the thread ends: its counts stay
+        return shard
 
     def request(
         self,
@@ -56,36 +72,53 @@ class Counts:
         served: tuple[float, int] | None = None,
     ) -> None:
         """Count one answer, its latency if its start is known, its data's age if it has any."""
-        key = (route, str(status))
-        with self.lock:
-            self.requests[key] = self.requests.get(key, 0.0) + 1
-            if seconds is not None:
-                histogram = self.latency.get(route)
-                if histogram is None:
-                    histogram = self.latency[route] = _histogram(self.latency_buckets)
-                _observe(histogram, self.latency_buckets, seconds)
-            if served is not None:
-                _observe(self.age, self.age_buckets, served[0])
-                self.generation = float(served[1])  # the latest; workers: the largest
-            self.changed = True
+        shard = self._shard()
+        key = (route, status)
+        requests = shard.requests
+        requests[key] = requests.get(key, 0) + 1
+        if seconds is not None:
+            histogram = shard.latency.get(route)
+            if histogram is None:
+                histogram = shard.latency[route] = _histogram(self.latency_buckets)
+            histogram[bisect_left(self.latency_buckets, seconds)] += 1  # le is inclusive
+            histogram[-1] += seconds
+        if served is not None:
+            age = shard.age
+            age[bisect_left(self.age_buckets, served[0])] += 1
+            age[-1] += served[0]
+            self.generation = served[1]
+        self.changed = True
 
     def redis_error(self, kind: str) -> None:
         """Count one Redis failure of ``kind``."""
-        with self.lock:
-            self.redis_errors[kind] = self.redis_errors.get(kind, 0.0) + 1
-            self.changed = True
+        errors = self._shard().redis_errors
+        errors[kind] = errors.get(kind, 0) + 1
+        self.changed = True
 
     def dump(self, saving: bool = False) -> dict[str, Any]:
         """Return the counts as plain JSON data; ``saving`` notes that they are being saved."""
-        with self.lock:
-            self.changed = self.changed and not saving
-            return {
-                "requests": [[*key, n] for key, n in self.requests.items()],
-                "latency": {route: list(h) for route, h in self.latency.items()},
-                "age": list(self.age),
-                "redis_errors": dict(self.redis_errors),
-                "generation": self.generation,
-            }
+        if saving:
+            self.changed = False  # before copying: a request counted meanwhile sets it again
+        with self._lock:
+            shards = list(self._shards)
+        requests: dict[tuple[str, int], int] = {}
+        latency: dict[str, Histogram] = {}
+        age, errors = _histogram(self.age_buckets), dict[str, int]()
+        for shard in shards:  # each copied whole first: its thread may be adding to it
+            for key, count in dict(shard.requests).items():
+                requests[key] = requests.get(key, 0) + count
+            for route, histogram in dict(shard.latency).items():
+                latency[route] = _add(latency.get(route), list(histogram))
+            age = _add(age, list(shard.age))
+            for kind, count in dict(shard.redis_errors).items():
+                errors[kind] = errors.get(kind, 0) + count
+        return {
+            "requests": [[route, str(status), n] for (route, status), n in requests.items()],
+            "latency": latency,
+            "age": age,
+            "redis_errors": errors,
+            "generation": float(self.generation),
+        }
 
 
 def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
