@@ -25,6 +25,7 @@ def create_app(
     from api_service.dashboard import bp as dashboard_bp
     from api_service.errors import register_error_handlers
     from api_service.exposition import bp as exposition_bp
+    from api_service.fast_path import FastGetMetric
     from api_service.metrics import register_metrics
     from api_service.openapi import bp as openapi_bp
     from api_service.refresh import RefreshAsker
@@ -60,4 +61,5 @@ def create_app(
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
         )
+    app.wsgi_app = FastGetMetric(app, app.wsgi_app)  # type: ignore[method-assign]
     return app

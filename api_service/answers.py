@@ -57,14 +57,9 @@ def _gzip_accepted(request: Request) -> bool:
     return header is not None and "gzip" in header and request.accept_encodings["gzip"] > 0
 
 
-def answer(
-    request: Request, info: SnapshotInfo, fmt: str, request_key: str, render: Render
-) -> Response:
-    """Return the data response for ``request``, or 304 when the client holds this answer."""
-    age = info.age(time.time())
-    request.environ[SERVED] = (age, info.generation)
-    etag = etag_for(info, fmt, request_key)
-    headers = [
+def data_headers(info: SnapshotInfo, etag: str, age: float) -> list[tuple[str, str]]:
+    """Return a data answer's headers but its type and length, in the order they are sent."""
+    return [
         ("ETag", f'"{etag}"'),
         ("Cache-Control", f"max-age={int(info.expires_in)}"),
         ("Vary", "Accept, Accept-Encoding"),
@@ -72,6 +67,16 @@ def answer(
         (SNAPSHOT_HEADER, info.snapshot),
         (AGE_HEADER, f"{age:.3f}"),
     ]
+
+
+def answer(
+    request: Request, info: SnapshotInfo, fmt: str, request_key: str, render: Render
+) -> Response:
+    """Return the data response for ``request``, or 304 when the client holds this answer."""
+    age = info.age(time.time())
+    request.environ[SERVED] = (age, info.generation)
+    etag = etag_for(info, fmt, request_key)
+    headers = data_headers(info, etag, age)
     held = _held(request, etag)
     if held is not None:
         headers[0] = ("ETag", f'"{held}"')

@@ -12,6 +12,8 @@ import re
 from typing import Any
 
 from flask import Request, abort
+from werkzeug.datastructures import MIMEAccept, MultiDict
+from werkzeug.http import parse_accept_header
 
 CSV = "csv"
 JSON = "json"
@@ -24,29 +26,32 @@ FORMAT_RULE = "parameter 'format' must be 'csv' or 'json'"
 _CSV_SPECIAL = re.compile(rb'[",\r\n]')
 
 
-def _from_accept(request: Request) -> str:
-    accept = request.environ.get("HTTP_ACCEPT")
+def _from_accept(accept: str | None) -> str:
     if not accept or "json" not in accept:  # the common case, without parsing the header
         return CSV
-    best = request.accept_mimetypes.best_match(_OFFERED)
+    best = parse_accept_header(accept, MIMEAccept).best_match(_OFFERED)
     return JSON if best == "application/json" else CSV
 
 
-def negotiate(request: Request) -> str:
-    """Return the format asked by ``format=`` or else by Accept; abort with 400 on a bad one."""
-    args = request.args
+def format_of(args: MultiDict[str, str], accept: str | None) -> str:
+    """Return the format asked by ``format=`` or else by ``accept``; abort with 400 on a bad one."""
     if "format" not in args:  # cheaper than get(), which raises inside for a missing key
-        return _from_accept(request)
+        return _from_accept(accept)
     asked = args["format"].lower()
     if asked not in CONTENT_TYPES:
         abort(400, description=FORMAT_RULE)
     return asked
 
 
+def negotiate(request: Request) -> str:
+    """Return the format asked by ``format=`` or else by Accept; abort with 400 on a bad one."""
+    return format_of(request.args, request.environ.get("HTTP_ACCEPT"))
+
+
 def error_format(request: Request) -> str:
     """Return the format for an error answer; never fails."""
     asked = (request.args.get("format") or "").lower()
-    return asked if asked in CONTENT_TYPES else _from_accept(request)
+    return asked if asked in CONTENT_TYPES else _from_accept(request.environ.get("HTTP_ACCEPT"))
 
 
 def csv_cell(text: bytes) -> bytes:

@@ -31,6 +31,7 @@ from api_service.answers import SERVED
 from api_service.metrics_store import Counts, FileShare, Histogram, merge
 
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+COUNTER = "telemetry_api.count"  # app.extensions: the counting function, for fast_path.py
 UNMATCHED = "unmatched"  # the route label of a request that matched no rule
 REDIS_ERROR_KINDS = ("connection", "timeout", "response")
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -159,6 +160,7 @@ def register_metrics(app: Flask) -> None:
             share.start()
 
     app.wsgi_app = counted  # type: ignore[method-assign]
+    app.extensions[COUNTER] = _count
     handlers = app.error_handler_spec[None][None]
     answer_redis_error = handlers.get(redis.RedisError)
 

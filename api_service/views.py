@@ -6,6 +6,8 @@ answer by errors.py.
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, Request, Response, g, request
 
 from api_service.answers import answer
@@ -21,15 +23,41 @@ from api_service.formats import (
 from api_service.json_table import json_object, json_rows, json_value
 from api_service.params import metric_name, metric_names, switch_id
 from api_service.state import api_state
-from telemetry_common.reader import read_catalog, read_columns, read_info, read_metric
+from telemetry_common.reader import (
+    MetricValue,
+    read_catalog,
+    read_columns,
+    read_info,
+    read_metric,
+)
 
 bp = Blueprint("telemetry", __name__)
+READ_FAILED = "telemetry.read_failed"  # a GetMetric read that failed in fast_path.py
 
 
 def _request() -> Request:
     """Return the request itself: each access through Flask's proxy costs a lookup."""
     real: Request = request._get_current_object()  # type: ignore[attr-defined]
     return real
+
+
+def metric_key(switch: str, metric: str) -> str:
+    """Return the request key of a GetMetric answer's ETag."""
+    return f"GetMetric\0{switch}\0{metric}"
+
+
+def metric_body(fmt: str, found: MetricValue, age: float) -> bytes:
+    """Return GetMetric's body for one value read, in ``fmt``."""
+    if fmt == CSV:
+        switch = csv_cell(found.switch.encode())
+        return b"switch,%s\n%s,%s\n" % (found.metric.encode(), switch, found.value)
+    head = {
+        "generation": found.info.generation,
+        "age": round(age, 3),
+        "switch": found.switch,
+        "metric": found.metric,
+    }
+    return json_object(head, b"value", json_value(found.value))
 
 
 @bp.get("/telemetry/GetMetric")
@@ -39,21 +67,14 @@ def get_metric() -> Response:
     fmt = negotiate(req)
     switch = switch_id(req.args)
     metric = metric_name(req.args)
+    failed = req.environ.pop(READ_FAILED, None)  # fast_path.py read it and failed: say why
+    if failed is not None:
+        raise failed
     state = api_state()
     found = read_metric(state.redis, state.keys, switch, metric)
-
-    def render(age: float) -> bytes:
-        if fmt == CSV:
-            return b"switch,%s\n%s,%s\n" % (metric.encode(), csv_cell(switch.encode()), found.value)
-        head = {
-            "generation": found.info.generation,
-            "age": round(age, 3),
-            "switch": switch,
-            "metric": metric,
-        }
-        return json_object(head, b"value", json_value(found.value))
-
-    return answer(req, found.info, fmt, f"GetMetric\0{switch}\0{metric}", render)
+    return answer(
+        req, found.info, fmt, metric_key(switch, metric), partial(metric_body, fmt, found)
+    )
 
 
 @bp.get("/telemetry/ListMetrics")

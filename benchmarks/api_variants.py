@@ -2,8 +2,9 @@
 
 ``instrumented`` is ``create_app()`` as served in production (run it with
 ``PROMETHEUS_MULTIPROC_DIR`` set, as ``telemetry api`` does). ``uninstrumented`` is the same
-app without the WSGI wrapper of api_service/metrics.py that counts each request, to measure
-what counting costs; ``/metrics`` and the Redis error count stay.
+app without the WSGI wrapper of api_service/metrics.py that counts each request (nor the
+counting of api_service/fast_path.py), to measure what counting costs; ``/metrics`` and the
+Redis error count stay.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ def uninstrumented() -> Flask:
         if app.wsgi_app is inner:
             raise RuntimeError("api_service.metrics no longer wraps the app: update this variant")
         app.wsgi_app = inner  # type: ignore[method-assign]
+        del app.extensions[metrics.COUNTER]  # fast_path.py counts nothing either
 
     metrics.register_metrics = without_counting
     try:
