@@ -2,10 +2,11 @@
 
 One WSGI wrapper counts every request, per route rule (never the raw path, so the labels stay
 few) and status, with its latency; a data answer's age and generation come from answers.py
-through the environ. Counts are plain numbers in each process (metrics_store.py). Under the
-production server each worker also writes them to a file in ``PROMETHEUS_MULTIPROC_DIR`` and
-``/metrics`` adds up every worker's; without that variable (tests, one process) it shows this
-process's counts.
+through the environ. GetMetric's 200s, which fast_path.py answers before Flask, are counted
+by the same function (``COUNTER``), under the same route. Counts are plain numbers in each
+process (metrics_store.py). Under the production server each worker also writes them to a file
+in ``PROMETHEUS_MULTIPROC_DIR`` and ``/metrics`` adds up every worker's; without that variable
+(tests, one process) it shows this process's counts.
 """
 
 from __future__ import annotations
