@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl
 
+import werkzeug.urls  # noqa: F401  registers the codec error handler werkzeug's parse uses
 from flask import Flask
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
@@ -42,7 +43,7 @@ def _asked(environ: dict[str, Any]) -> tuple[str, str, str] | None:
             parse_qsl(query, keep_blank_values=True, errors="werkzeug.url_quote")
         )
         return format_of(args, environ.get("HTTP_ACCEPT")), switch_id(args), metric_name(args)
-    except (HTTPException, UnicodeError, ValueError):
+    except (HTTPException, LookupError, UnicodeError, ValueError):
         return None
 
 
