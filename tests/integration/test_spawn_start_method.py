@@ -98,15 +98,21 @@ def test_the_api_serves_and_counts_from_two_spawned_workers(
     for _ in range(20):
         answer = requests.get(f"{base}/telemetry/GetMetric?switch=2&metric=Latency", timeout=5)
         assert (answer.status_code, answer.text) == (200, "switch,Latency\n2,1.5\n")
-    metrics = requests.get(f"{base}/metrics", timeout=5).text
-    line = next(
-        line
-        for line in metrics.splitlines()
-        if line.startswith("telemetry_api_requests_total{")
-        and 'route="/telemetry/GetMetric"' in line
-        and 'status="200"' in line
-    )
-    assert float(line.rsplit(" ", 1)[1]) == 20
+
+    def counted() -> float:
+        metrics = requests.get(f"{base}/metrics", timeout=5).text
+        line = next(
+            line
+            for line in metrics.splitlines()
+            if line.startswith("telemetry_api_requests_total{")
+            and 'route="/telemetry/GetMetric"' in line
+            and 'status="200"' in line
+        )
+        return float(line.rsplit(" ", 1)[1])
+
+    # Each worker shares its counts at most every 0.5 s: wait for both to have done so.
+    wait_for(lambda: counted() >= 20, 10, message="both workers' counts on /metrics")
+    assert counted() == 20
     status, output = api.stop()
     assert status == 0, output
 
