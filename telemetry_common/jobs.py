@@ -13,6 +13,7 @@ from rq.exceptions import DuplicateJobError
 from telemetry_common.keys import QUEUE_NAME, REFRESH_JOB_ID
 
 REFRESH_FUNCTION = "refresher_worker.jobs.refresh"
+FAILURE_TTL = 1  # seconds a failed job holds the id: a retry may come soon after a failure
 
 
 def refresh_queue(connection: redis.Redis) -> Queue:
@@ -28,7 +29,7 @@ def enqueue_refresh(connection: redis.Redis, *, reason: str, timeout: int = 30) 
             job_id=REFRESH_JOB_ID,
             unique=True,
             result_ttl=0,  # free the id as soon as the job ends (RQ keeps it otherwise)
-            failure_ttl=1,
+            failure_ttl=FAILURE_TTL,
             job_timeout=timeout,
             description=f"refresh the snapshot ({reason})",
         )

@@ -13,7 +13,7 @@ from refresher_worker.parser import parse_counters
 from telemetry_common.keys import Keys
 from telemetry_common.writer import write_snapshot
 from telemetry_stack.servers.redis_server import RedisServer
-from tests.helpers import Service, free_port, wait_for
+from tests.helpers import Service, free_port, matching, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -67,50 +67,16 @@ def stack(private_redis: RedisServer) -> Iterator[Stack]:
         started.stop()
 
 
-def same_generation(
-    client: redis.Redis, response: requests.Response, *commands: tuple
-) -> list | None:  # type: ignore[type-arg]
-    """Return the results of ``commands`` if Redis still holds the answer's generation."""
-    pipe = client.pipeline(transaction=True)
-    pipe.hget(KEYS.meta, "generation")
-    for name, *args in commands:
-        getattr(pipe, name)(*args)
-    generation, *results = pipe.execute()
-    if generation is None or int(generation) != int(response.headers["X-Telemetry-Generation"]):
-        return None
-    return results
-
-
 def test_answers_equal_redis_for_the_generation_they_name(
     stack: Stack, private_redis: RedisServer
 ) -> None:
     client = redis.Redis.from_url(private_redis.url)
 
-    def get_metric_matches() -> bool:
-        answer = stack.get("/telemetry/GetMetric?switch=7&metric=Latency")
-        assert answer.status_code == 200
-        found = same_generation(client, answer, ("hget", KEYS.switch("7"), "Latency"))
-        if found is None:
-            return False  # a refresh fell in between: ask again
-        assert answer.text == f"switch,Latency\n7,{found[0].decode()}\n"
-        return True
-
-    def list_metrics_match() -> bool:
-        answer = stack.get("/telemetry/ListMetrics?metrics=CpuUsage,Latency,CpuUsage")
-        assert answer.status_code == 200
-        found = same_generation(
-            client,
-            answer,
-            ("lrange", KEYS.switches, 0, -1),
-            ("lrange", KEYS.metric("CpuUsage"), 0, -1),
-            ("lrange", KEYS.metric("Latency"), 0, -1),
-        )
-        if found is None:
-            return False
-        rows = [b",".join(row).decode() for row in zip(*found, strict=True)]
-        assert answer.text == "\n".join(["switch,CpuUsage,Latency", *rows]) + "\n"
-        assert len(rows) == 40
-        return True
+    get = stack.get
+    get_metric_matches = lambda: matching.get_metric_matches(client, KEYS, get)  # noqa: E731
+    list_metrics_match = lambda: matching.list_metrics_match(  # noqa: E731
+        client, KEYS, get, "CpuUsage,Latency,CpuUsage", 40
+    )
 
     wait_for(get_metric_matches, timeout=10, message="GetMetric equal to Redis")
     wait_for(list_metrics_match, timeout=10, message="ListMetrics equal to Redis")

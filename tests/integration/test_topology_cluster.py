@@ -15,7 +15,7 @@ from redis.cluster import ClusterNode, RedisCluster
 from telemetry_common.keys import Keys
 from telemetry_stack.servers.cluster import LocalCluster
 from telemetry_stack.servers.redis_server import RedisServer
-from tests.helpers import Service, free_port, wait_for
+from tests.helpers import Service, free_port, matching, wait_for
 from tests.helpers.processes import generator
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -59,50 +59,15 @@ def stack(local_cluster: LocalCluster, private_redis: RedisServer) -> Iterator[C
     started.stop()
 
 
-def same_generation(
-    cluster: RedisCluster, answer: requests.Response, *commands: tuple[str, ...]
-) -> list[object] | None:
-    """Return ``commands``' results read in one cluster transaction, if still that generation."""
-    pipe = cluster.pipeline(transaction=True)
-    pipe.hget(KEYS.meta, "generation")
-    for name, *args in commands:
-        getattr(pipe, name)(*args)
-    generation, *results = pipe.execute()
-    if generation is None or int(generation) != int(answer.headers["X-Telemetry-Generation"]):
-        return None
-    return results
-
-
 def test_answers_equal_the_cluster_values(stack: ClusterStack, local_cluster: LocalCluster) -> None:
     node = local_cluster.nodes[0]
     cluster = RedisCluster(startup_nodes=[ClusterNode(node.host, node.port)])
     get = lambda path: requests.get(stack.api_url + path, timeout=5)  # noqa: E731
 
-    def get_metric_matches() -> bool:
-        answer = get("/telemetry/GetMetric?switch=7&metric=Latency")
-        assert answer.status_code == 200, answer.text
-        found = same_generation(cluster, answer, ("hget", KEYS.switch("7"), "Latency"))
-        if found is None:
-            return False  # a refresh fell in between: ask again
-        assert answer.text == f"switch,Latency\n7,{found[0].decode()}\n"  # type: ignore[attr-defined]
-        return True
-
-    def list_metrics_match() -> bool:
-        answer = get("/telemetry/ListMetrics?metrics=CpuUsage,Latency")
-        assert answer.status_code == 200, answer.text
-        found = same_generation(
-            cluster,
-            answer,
-            ("lrange", KEYS.switches, 0, -1),
-            ("lrange", KEYS.metric("CpuUsage"), 0, -1),
-            ("lrange", KEYS.metric("Latency"), 0, -1),
-        )
-        if found is None:
-            return False
-        rows = [b",".join(row).decode() for row in zip(*found, strict=True)]  # type: ignore[call-overload]
-        assert answer.text == "\n".join(["switch,CpuUsage,Latency", *rows]) + "\n"
-        assert len(rows) == 25
-        return True
+    get_metric_matches = lambda: matching.get_metric_matches(cluster, KEYS, get)  # noqa: E731
+    list_metrics_match = lambda: matching.list_metrics_match(  # noqa: E731
+        cluster, KEYS, get, "CpuUsage,Latency", 25
+    )
 
     first = int(get("/readyz").headers.get("X-Telemetry-Generation", "0") or 0)
     wait_for(get_metric_matches, timeout=15, message="GetMetric equal to the cluster")

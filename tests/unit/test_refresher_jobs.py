@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterator
 
 import fakeredis
 import pytest
 import redis
 from rq import SimpleWorker
+from rq.job import Job
 
 from refresher_worker import jobs
 from refresher_worker.settings import RefresherSettings
+from telemetry_common import jobs as telemetry_jobs
 from telemetry_common.jobs import REFRESH_FUNCTION, enqueue_refresh, refresh_queue
-from telemetry_common.keys import Keys
+from telemetry_common.keys import REFRESH_JOB_ID, Keys
 from telemetry_common.reader import read_info
-from tests.helpers import free_port
+from tests.helpers import free_port, wait_for
 from tests.helpers.source import Reply, StubSource
 
 
@@ -101,6 +102,20 @@ def test_an_unexpected_error_fails_the_job_briefly_and_shows_in_the_status(
     work(fake)
     assert fake.hget(Keys().status, "last_error") == b"RuntimeError('a bug')"
     assert fake.hget(Keys().status, "last_error_kind") == b"internal_error"
-    assert not enqueue_refresh(fake, reason="at once")  # the failed job holds the id ...
-    time.sleep(1.1)
-    assert enqueue_refresh(fake, reason="a second later")  # ... for failure_ttl, one second
+    # The failed job holds the id for FAILURE_TTL seconds, then frees it by itself.
+    wait_for(lambda: enqueue_refresh(fake, reason="again"), 10, message="the id freed")
+
+
+def test_a_failed_job_holds_the_id_until_its_failure_ttl(
+    fake: fakeredis.FakeRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(jobs, "refresh_once", broken)
+    monkeypatch.setattr(telemetry_jobs, "FAILURE_TTL", 60)  # no busy machine takes this long
+    jobs.configure(RefresherSettings(fetch_timeout=0.5), "w.0", client=fake)
+    enqueue_refresh(fake, reason="test")
+    work(fake)
+    assert not enqueue_refresh(fake, reason="at once")
+    assert 0 < fake.ttl(Job.key_for(REFRESH_JOB_ID)) <= 60
