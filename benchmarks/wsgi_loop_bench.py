@@ -27,7 +27,8 @@ from telemetry_common.keys import Keys
 from telemetry_stack.servers.redis_server import RedisServer
 
 
-def _environ(switch: int) -> dict[str, Any]:
+def environ_for(switch: int) -> dict[str, Any]:
+    """Return the WSGI environ of a GetMetric request for ``switch``'s Latency."""
     return {
         "REQUEST_METHOD": "GET",
         "PATH_INFO": "/telemetry/GetMetric",
@@ -44,7 +45,7 @@ def _environ(switch: int) -> dict[str, Any]:
 
 def _per_call(app: Callable[..., Any], calls: int) -> float:
     """Return microseconds per GetMetric answered by ``app``, body consumed and closed."""
-    environs = [_environ(random.randint(1, api_bench.SWITCHES)) for _ in range(calls)]
+    environs = [environ_for(random.randint(1, api_bench.SWITCHES)) for _ in range(calls)]
     started = time.perf_counter()
     for environ in environs:
         body = app(environ, lambda *_args: None)
