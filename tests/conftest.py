@@ -17,7 +17,7 @@ DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--redis-url",
-        default=os.environ.get("TELEMETRY_TEST_REDIS_URL", DEFAULT_TEST_REDIS_URL),
+        default=os.environ.get("TELEMETRY_TEST_REDIS_URL") or DEFAULT_TEST_REDIS_URL,
         help="Redis for integration tests (flushed around each test); when nothing answers "
         "there, a private server is started (redis-server on PATH, else the embedded one)",
     )
