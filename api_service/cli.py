@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from api_service.config import SETTINGS, ApiConfig
-from api_service.metrics_store import FILE_PATTERN
+from api_service.metrics_share import FILE_PATTERN
 from telemetry_common.options import Options
 from telemetry_common.platforms import multiprocess_metrics
 from telemetry_common.variables import PROMETHEUS_MULTIPROC_DIR

@@ -3,10 +3,10 @@
 One WSGI wrapper counts every request, per route rule (never the raw path, so the labels stay
 few) and status, with its latency; a data answer's age and generation come from answers.py
 through the environ. GetMetric's 200s, which fast_path.py answers before Flask, are counted
-by the same function (``COUNTER``), under the same route. Counts are plain numbers in each
-process (metrics_store.py). Under the production server each worker also writes them to a file
-in ``PROMETHEUS_MULTIPROC_DIR`` and ``/metrics`` adds up every worker's; without that variable
-(tests, one process) it shows this process's counts.
+by ``Counts.answered`` (``COUNTER``), cheaper, under the same route. Counts are plain numbers
+in each process (metrics_store.py). Under the production server each worker also writes them
+to a file in ``PROMETHEUS_MULTIPROC_DIR`` and ``/metrics`` adds up every worker's
+(metrics_share.py); without that variable (tests, one process) it shows this process's counts.
 """
 
 from __future__ import annotations
@@ -29,10 +29,13 @@ from prometheus_client.core import (
 )
 
 from api_service.answers import SERVED
-from api_service.metrics_store import Counts, FileShare, Histogram, merge
+from api_service.metrics_batch import Histogram
+from api_service.metrics_share import FileShare
+from api_service.metrics_store import Counts, merge
 
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
-COUNTER = "telemetry_api.count"  # app.extensions: the counting function, for fast_path.py
+COUNTER = "telemetry_api.count"  # app.extensions: fast_path.py's counting function, or None
+GETMETRIC = "/telemetry/GetMetric"  # the route label of fast_path.py's answers
 UNMATCHED = "unmatched"  # the route label of a request that matched no rule
 REDIS_ERROR_KINDS = ("connection", "timeout", "response")
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -43,8 +46,10 @@ class ApiMetrics:
     """This process's counts, shared through files when a metrics directory is set."""
 
     def __init__(self, directory: str | None) -> None:
-        self.counts = Counts(LATENCY_BUCKETS, AGE_BUCKETS)
+        self.counts = Counts(LATENCY_BUCKETS, AGE_BUCKETS, GETMETRIC)
         self.share = FileShare(self.counts, Path(directory)) if directory else None
+        if self.share is not None:
+            self.share.start()
 
     def collect(self) -> Iterator[Metric]:
         """Yield the metric families of every worker's counts added up."""
@@ -131,8 +136,7 @@ def register_metrics(app: Flask) -> None:
 
     Call it after the error handlers are registered: the Redis error handler is wrapped.
     """
-    metrics = api_metrics()
-    counts, share = metrics.counts, metrics.share
+    counts = api_metrics().counts
     inner = app.wsgi_app
 
     def counted(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -149,19 +153,14 @@ def register_metrics(app: Flask) -> None:
             body = inner(environ, respond)
         except BaseException:
             route = answered[-1][0] if answered else UNMATCHED
-            _count(environ, route, 500, None)
+            counts.request(route, 500, None, environ.get(SERVED))
             raise
         route, status = answered[-1] if answered else (UNMATCHED, 500)
-        _count(environ, route, status, time.perf_counter() - started)
+        counts.request(route, status, time.perf_counter() - started, environ.get(SERVED))
         return body
 
-    def _count(environ: dict[str, Any], route: str, status: int, seconds: float | None) -> None:
-        counts.request(route, status, seconds, environ.get(SERVED))
-        if share is not None:
-            share.start()
-
     app.wsgi_app = counted  # type: ignore[method-assign]
-    app.extensions[COUNTER] = _count
+    app.extensions[COUNTER] = counts.answered
     handlers = app.error_handler_spec[None][None]
     answer_redis_error = handlers.get(redis.RedisError)
 

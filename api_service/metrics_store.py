@@ -1,31 +1,21 @@
-"""The API's request counts, kept in plain Python numbers and shared between workers by file.
+"""The API's request counts, kept in plain Python numbers in each process.
 
-Each thread counts into its own shard, without a lock (about 1-2 us per request): two threads
-never add to the same number, so no count is lost, and a reader copies each shard's numbers
-whole (a dict or list copy runs without letting another thread in). prometheus-client's
+Each thread counts into its own shard, without a lock: two threads never add to the same
+number, so no count is lost, and a reader copies each shard's numbers whole (a dict or list
+copy runs without letting another thread in). GetMetric's 200s from the shortcut, the API's
+hottest path, are counted cheaper still (``answered``, metrics_batch.py). prometheus-client's
 multiprocess values write every change to a memory-mapped file under a lock of their own,
 which cost about 35 us per request here (five values) and about 10 % of GetMetric's
-throughput. Instead, each worker process writes all its counts to its own JSON file in the
-metrics directory, at most every FLUSH_SECONDS and only when they changed (from a thread),
-and once more at exit; ``/metrics`` adds up every worker's file, its own counts taken live.
-So another worker's counts reach ``/metrics`` at most FLUSH_SECONDS late.
+throughput; metrics_share.py shares these counts between workers instead.
 """
 
 from __future__ import annotations
 
-import atexit
-import json
-import os
 import threading
-import time
 from bisect import bisect_left
-from pathlib import Path
 from typing import Any
 
-FLUSH_SECONDS = 0.5
-FILE_PATTERN = "telemetry-api-*.json"
-
-Histogram = list[float]  # one count per bucket, then +Inf's, then the sum
+from api_service.metrics_batch import BATCH, Batched, Histogram
 
 
 def _histogram(buckets: tuple[float, ...]) -> Histogram:
@@ -47,10 +37,22 @@ class _Shard:
 class Counts:
     """One process's counts: requests, latencies, data ages, Redis errors, last generation."""
 
-    def __init__(self, latency_buckets: tuple[float, ...], age_buckets: tuple[float, ...]) -> None:
+    def __init__(
+        self, latency_buckets: tuple[float, ...], age_buckets: tuple[float, ...], fast_route: str
+    ) -> None:
         self.latency_buckets, self.age_buckets = latency_buckets, age_buckets
+        self.fast_route = fast_route  # the route label of the 200s counted by ``answered``
+        self.forget()
+
+    def forget(self) -> None:
+        """Start again from zero counts, with new locks (in a child process, after a fork)."""
+        self.fast_latency = Batched(self.latency_buckets)
+        self.fast_age = Batched(self.age_buckets)
+        self._fast_values = self.fast_latency.values  # the hot path's names, looked up once
+        self._add_latency, self._add_age = self.fast_latency.append, self.fast_age.append
         self.generation = 0  # the latest served in this process; workers: the largest
-        self.changed = False
+        self.changed = False  # set by every count but ``answered``'s: see ``pending``
+        self._fast_saved = 0  # answers counted by ``answered`` when last saved
         self._shards: list[_Shard] = []
         self._local = threading.local()
         self._lock = threading.Lock()  # guards the list of shards, taken once per thread
@@ -89,6 +91,19 @@ class Counts:
             self.generation = served[1]
         self.changed = True
 
+    def answered(self, seconds: float, age: float, generation: int) -> None:
+        """Count one 200 of ``fast_route`` that took ``seconds``, its data ``age`` seconds old."""
+        self._add_latency(seconds)
+        self._add_age(age)
+        self.generation = generation
+        if len(self._fast_values) >= BATCH:
+            self.fast_latency.histogram()
+            self.fast_age.histogram()
+
+    def pending(self) -> bool:
+        """Return whether anything was counted since the last ``dump(saving=True)``."""
+        return self.changed or self.fast_latency.count() != self._fast_saved
+
     def redis_error(self, kind: str) -> None:
         """Count one Redis failure of ``kind``."""
         errors = self._shard().redis_errors
@@ -104,6 +119,14 @@ class Counts:
         requests: dict[tuple[str, int], int] = {}
         latency: dict[str, Histogram] = {}
         age, errors = _histogram(self.age_buckets), dict[str, int]()
+        fast_latency, fast_age = self.fast_latency.histogram(), self.fast_age.histogram()
+        fast_answers = int(sum(fast_latency[:-1]))
+        if saving:
+            self._fast_saved = fast_answers
+        if fast_answers:
+            requests[(self.fast_route, 200)] = fast_answers
+            latency[self.fast_route] = fast_latency
+        age = _add(age, fast_age)
         for shard in shards:  # each copied whole first: its thread may be adding to it
             for key, count in dict(shard.requests).items():
                 requests[key] = requests.get(key, 0) + count
@@ -140,46 +163,3 @@ def _add(into: Histogram | None, histogram: Histogram) -> Histogram:
     if into is None:
         return list(histogram)
     return [a + b for a, b in zip(into, histogram, strict=True)]
-
-
-class FileShare:
-    """Write one process's counts to its file in ``directory``; read every process's back."""
-
-    def __init__(self, counts: Counts, directory: Path) -> None:
-        self.counts, self.directory = counts, directory
-        self.path = directory / f"telemetry-api-{os.getpid()}-{time.time_ns()}.json"
-        self._thread: threading.Thread | None = None
-        self._start_lock = threading.Lock()
-
-    def start(self) -> None:
-        """Start the flushing thread once (in the worker process, after any fork)."""
-        if self._thread is not None:
-            return
-        with self._start_lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, daemon=True, name="metrics")
-                self._thread.start()
-                atexit.register(self.flush)
-
-    def _run(self) -> None:
-        while True:
-            time.sleep(FLUSH_SECONDS)
-            if self.counts.changed:
-                self.flush()
-
-    def flush(self) -> None:
-        """Write this process's counts to its file, atomically."""
-        scratch = self.path.with_suffix(".tmp")
-        scratch.write_text(json.dumps(self.counts.dump(saving=True)))
-        os.replace(scratch, self.path)
-
-    def collect(self) -> dict[str, Any]:
-        """Return every process's counts added up, this one's taken live."""
-        parts = [self.counts.dump()]
-        for path in self.directory.glob(FILE_PATTERN):
-            if path != self.path:
-                try:
-                    parts.append(json.loads(path.read_text()))
-                except (OSError, ValueError):  # replaced or removed meanwhile: skip it once
-                    continue
-        return merge(parts)

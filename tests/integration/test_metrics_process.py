@@ -13,7 +13,7 @@ import redis
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from api_service.metrics_store import FILE_PATTERN
+from api_service.metrics_share import FILE_PATTERN
 from telemetry_common.keys import Keys
 from telemetry_common.snapshot import SourceInfo, Table
 from telemetry_common.writer import write_snapshot

@@ -1,17 +1,34 @@
-"""Per-thread counts lose nothing when many threads count at once, and add up when read."""
+"""Counts lose nothing when many threads count at once, count nothing twice, and add up."""
 
 from __future__ import annotations
 
+import json
+import os
 import threading
+from pathlib import Path
+
+import pytest
 
 from api_service.metrics import AGE_BUCKETS, LATENCY_BUCKETS
+from api_service.metrics_batch import BATCH
+from api_service.metrics_share import FileShare
 from api_service.metrics_store import Counts
 
 THREADS, EACH = 8, 5000
+FAST = "/fast"
+
+
+def _in_threads(count: object, read: object) -> None:
+    threads = [threading.Thread(target=count) for _ in range(THREADS)]  # type: ignore[arg-type]
+    threads.append(threading.Thread(target=read))  # type: ignore[arg-type]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def test_counts_from_many_threads_add_up_exactly() -> None:
-    counts = Counts(LATENCY_BUCKETS, AGE_BUCKETS)
+    counts = Counts(LATENCY_BUCKETS, AGE_BUCKETS, FAST)
     reads: list[int] = []
 
     def count() -> None:
@@ -23,19 +40,101 @@ def test_counts_from_many_threads_add_up_exactly() -> None:
         for _ in range(50):
             reads.append(sum(n for _, _, n in counts.dump()["requests"]))
 
-    threads = [threading.Thread(target=count) for _ in range(THREADS)]
-    threads.append(threading.Thread(target=read))
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _in_threads(count, read)
     dump = counts.dump()
     assert dump["requests"] == [["/r", "200", THREADS * EACH]]
     latency = dump["latency"]["/r"]
     assert latency[0] == THREADS * EACH and sum(latency[:-1]) == THREADS * EACH
-    assert (
-        dump["age"][2] == THREADS * EACH
-    )  # 1.5 s: the bucket le 2.0 and dump["age"][-1] == 1.5 * THREADS * EACH
+    assert dump["age"][2] == THREADS * EACH  # 1.5 s: the bucket le 2.0
+    assert dump["age"][-1] == pytest.approx(1.5 * THREADS * EACH)
     assert dump["redis_errors"] == {"timeout": THREADS}
     assert dump["generation"] == EACH - 1
     assert reads == sorted(reads) and len(reads) == 50  # counts only grow
+
+
+def test_answers_counted_by_appending_add_up_exactly_across_batches() -> None:
+    counts = Counts(LATENCY_BUCKETS, AGE_BUCKETS, FAST)
+    reads: list[tuple[int, float]] = []
+    latencies = (0.0005, 0.0007, 3.0)  # le 0.0005 (inclusive), le 0.001, +Inf
+
+    def count() -> None:
+        for number in range(EACH):
+            counts.answered(latencies[number % 3], 4.5, 7)
+
+    def read() -> None:  # readers bin too: no answer may be seen twice, or lost
+        for _ in range(200):
+            dump = counts.dump()
+            answered = dict(((r, s), n) for r, s, n in dump["requests"]).get((FAST, "200"), 0)
+            reads.append((answered, sum(dump["age"][:-1])))
+
+    _in_threads(count, read)
+    assert EACH * THREADS > 10 * BATCH  # the counting threads binned batches themselves
+    dump = counts.dump()
+    total = THREADS * EACH
+    assert dump["requests"] == [[FAST, "200", total]]
+    thirds = [THREADS * len(range(i, EACH, 3)) for i in range(3)]
+    latency = dump["latency"][FAST]
+    assert latency[:3] == [thirds[0], thirds[1], 0.0]
+    assert latency[-2] == thirds[2] and sum(latency[:-1]) == total
+    assert latency[-1] == pytest.approx(sum(n * s for n, s in zip(thirds, latencies, strict=True)))
+    assert dump["age"][5] == total  # 4.5 s: the bucket le 5.0
+    assert dump["age"][-1] == pytest.approx(4.5 * total)
+    assert dump["generation"] == 7
+    assert [a for a, _ in reads] == sorted(a for a, _ in reads)  # never back, never over
+    assert all(0 <= a <= total and 0 <= age <= total for a, age in reads)
+
+
+def test_both_ways_of_counting_add_up_under_one_route() -> None:
+    counts = Counts(LATENCY_BUCKETS, AGE_BUCKETS, FAST)
+    counts.answered(0.002, 0.7, 3)
+    counts.request(FAST, 200, 0.002, (0.7, 4))
+    counts.request(FAST, 404, 0.0001)
+    dump = counts.dump()
+    assert sorted(dump["requests"]) == [[FAST, "200", 2], [FAST, "404", 1]]
+    latency = dump["latency"][FAST]
+    assert latency[2] == 2 and latency[0] == 1 and sum(latency[:-1]) == 3  # le 0.0025, le 0.0005
+    assert latency[-1] == pytest.approx(0.0041)
+    assert dump["age"][1] == 2 and dump["generation"] == 4  # 0.7 s: the bucket le 1.0
+
+
+def test_pending_says_whether_anything_was_counted_since_the_last_save() -> None:
+    counts = Counts(LATENCY_BUCKETS, AGE_BUCKETS, FAST)
+    assert not counts.pending()
+    counts.answered(0.001, 1.0, 1)
+    assert counts.pending()
+    counts.dump()  # a live read bins the answers, but saves nothing
+    assert counts.pending()
+    counts.dump(saving=True)
+    assert not counts.pending()
+    counts.request("/r", 200, None)
+    assert counts.pending()
+    counts.dump(saving=True)
+    assert not counts.pending()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX only")
+def test_a_forked_child_counts_from_zero_into_its_own_file(tmp_path: Path) -> None:
+    counts = Counts(LATENCY_BUCKETS, AGE_BUCKETS, FAST)
+    share = FileShare(counts, tmp_path)
+    share.start()
+    counts.answered(0.001, 1.0, 5)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report what it sees, then count one answer and save it
+        try:
+            seen = {"requests": counts.dump()["requests"], "path": str(share.path)}
+            counts.answered(0.001, 1.0, 6)
+            share.flush()
+            os.write(write, json.dumps(seen).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        seen = json.loads(pipe.read())
+    os.waitpid(pid, 0)
+    assert seen["requests"] == [] and seen["path"] != str(share.path)
+    share.flush()
+    files = {path: json.loads(path.read_text()) for path in tmp_path.glob("*.json")}
+    assert sorted(part["requests"][0][2] for part in files.values()) == [1, 1]
+    assert files[Path(seen["path"])]["generation"] == 6
+    assert files[share.path]["generation"] == 5
