@@ -13,6 +13,10 @@ the 1,000 (one Lua script for all, same route and parameters):
 First at ``--connections`` (throughput), then at one connection (latency). Runs are interleaved
 (A B C D, then D C B A, ...); figures are medians, ratios the median of per-round ratios.
 
+The line "instrumentation's cost" compares runs made one after the other, which on a shared
+machine differ by about 10 % from round to round, more than the cost itself: read it as a rough
+figure. benchmarks/counting_bench.py measures that cost with both servers loaded together.
+
 Usage: python -m benchmarks.getmetric_bench [--seconds 5] [--rounds 5] [--connections 32]
 """
 
