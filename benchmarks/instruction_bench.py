@@ -8,12 +8,16 @@ process, against a private Redis outside valgrind. Every app runs twice, with ``
 and with ``--warm`` + ``--calls`` calls; the difference over ``--calls`` is its instructions
 per request, start-up and first-call costs excluded.
 
-The counting's share of the API's instructions bounds its share of throughput from above: a
-served request also costs the WSGI server's and the kernel's work, which counting leaves
-unchanged and this count leaves out. The apps run without PROMETHEUS_MULTIPROC_DIR, so the
-worker's thread that writes its counts to a file twice a second is not started: under
-valgrind, some fifty times slower, it would run a hundred times for what takes a second when
-served, and its cost, per second and not per request, would be charged to the requests.
+Instructions are not time, and their shares are not shares of throughput: a served request
+also costs granian's and the kernel's work, which this count leaves out, and between two
+answers those evict the caches, so code that touches many Python objects (as request counting
+does) takes several times longer served than its instructions suggest. count_timing.py times
+the counting where it runs; counting_bench.py measures its share of throughput.
+
+The apps run without PROMETHEUS_MULTIPROC_DIR, so the worker's thread that writes its counts
+to a file twice a second is not started: under valgrind, some fifty times slower, it would run
+a hundred times for what takes a second when served, and its cost, per second and not per
+request, would be charged to the requests.
 
 Usage: python -m benchmarks.instruction_bench [--calls 2000] [--warm 200]  (needs valgrind)
 """

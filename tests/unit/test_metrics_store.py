@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import threading
+from bisect import bisect_left
 from pathlib import Path
 
 import pytest
 
 from api_service.metrics import AGE_BUCKETS, LATENCY_BUCKETS
-from api_service.metrics_batch import BATCH
+from api_service.metrics_batch import BATCH, Batched
 from api_service.metrics_share import FileShare
 from api_service.metrics_store import Counts
 
@@ -82,6 +84,27 @@ def test_answers_counted_by_appending_add_up_exactly_across_batches() -> None:
     assert dump["generation"] == 7
     assert [a for a, _ in reads] == sorted(a for a, _ in reads)  # never back, never over
     assert all(0 <= a <= total and 0 <= age <= total for a, age in reads)
+
+
+def test_batched_values_fall_in_the_buckets_that_one_at_a_time_binning_gives() -> None:
+    chooser = random.Random(3)
+    values = [*LATENCY_BUCKETS, 0.0, 1e-9, 2.5000001, 1e6, *(b * 0.999 for b in LATENCY_BUCKETS)]
+    values += [chooser.lognormvariate(-6, 2) for _ in range(3000)]
+    batched, expected = Batched(LATENCY_BUCKETS), [0.0] * (len(LATENCY_BUCKETS) + 2)
+    for number, value in enumerate(values):
+        batched.append(value)
+        expected[bisect_left(LATENCY_BUCKETS, value)] += 1  # le is inclusive
+        if number % 500 == 0:
+            batched.histogram()  # binned in several batches
+    expected[-1] = sum(values)
+    histogram = batched.histogram()
+    assert histogram[:-1] == expected[:-1]
+    assert histogram[-1] == pytest.approx(expected[-1])
+    assert batched.count() == len(values)
+    edges = Batched(LATENCY_BUCKETS)
+    for value in (0.0005, 0.00050001, 2.5, 2.6):
+        edges.append(value)
+    assert edges.histogram() == [1, 1, *[0] * 9, 1, 1, pytest.approx(5.10100001)]
 
 
 def test_both_ways_of_counting_add_up_under_one_route() -> None:
