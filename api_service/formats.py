@@ -68,9 +68,18 @@ def csv_table(
     if _CSV_SPECIAL.search(b"".join(ids)) is not None:
         ids = [csv_cell(item) for item in ids]
     head = b",".join([first, *(name.encode() for name in names)])
-    if not columns:
-        return head + b"\n" + b"\n".join(ids) + b"\n"
-    return head + b"\n" + b"\n".join(map(b",".join, zip(ids, *columns, strict=True))) + b"\n"
+    rows = list(map(b",".join, zip(ids, *columns, strict=True))) if columns else list(ids)
+    return joined(head + b"\n", b"\n", rows, b"\n") if rows else head + b"\n"
+
+
+def joined(head: bytes, separator: bytes, rows: list[bytes], tail: bytes) -> bytes:
+    """Return ``head + separator.join(rows) + tail``, the megabytes copied once, not 3 times.
+
+    ``rows`` must not be empty; its first and last items are changed.
+    """
+    rows[0] = head + rows[0]
+    rows[-1] += tail  # the same item as rows[0] when there is one row
+    return separator.join(rows)
 
 
 def number(text: bytes) -> int | float | None:

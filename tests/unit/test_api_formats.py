@@ -53,6 +53,14 @@ def test_csv_table_joins_columns_row_by_row() -> None:
     assert csv_table(b"metric", [], [b"A", b"B"], []) == b"metric\nA\nB\n"
 
 
+def test_csv_table_of_one_row_or_none_has_its_header_and_no_blank_line() -> None:
+    assert csv_table(b"switch", ["A"], [b"1"], [[b"0.5"]]) == b"switch,A\n1,0.5\n"
+    assert csv_table(b"switch", ["A"], [], [[]]) == b"switch,A\n"
+    assert csv_table(b"metric", [], [], []) == b"metric\n"
+    with pytest.raises(ValueError):  # a short column is an error, not a truncated table
+        csv_table(b"switch", ["A"], [b"1", b"2"], [[b"0.5"]])
+
+
 @pytest.mark.parametrize(
     ("text", "value"),
     [

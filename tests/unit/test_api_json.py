@@ -61,6 +61,7 @@ def test_an_id_that_is_not_utf8_is_replaced_not_spliced() -> None:
 def test_no_switches_and_no_names() -> None:
     assert json_rows([], ["A"], [[]]) == b"[]"
     assert json.loads(json_rows([b"1"], [], [])) == [{"switch": "1", "values": {}}]
+    assert json_rows([b"1"], ["A"], [[b"2"]]) == b'[{"switch":"1","values":{"A":2}}]'
 
 
 def test_a_short_column_is_an_error_not_a_truncated_answer() -> None:
