@@ -39,8 +39,14 @@ def json_value(text: bytes) -> bytes:
 
 def json_object(head: dict[str, Any], key: bytes, raw: bytes) -> bytes:
     """Return ``head`` as a compact JSON object with ``key`` set to the JSON text ``raw``."""
+    opening, closing = around(head, key)
+    return opening + raw + closing
+
+
+def around(head: dict[str, Any], key: bytes) -> tuple[bytes, bytes]:
+    """Return the texts before and after ``key``'s value in ``json_object(head, key, ...)``."""
     start = _compact(head)
-    return start[:-1] + (b',"%s":' % key if len(start) > 2 else b'"%s":' % key) + raw + b"}"
+    return start[:-1] + (b',"%s":' % key if len(start) > 2 else b'"%s":' % key), b"}"
 
 
 def _strings(ids: list[bytes]) -> tuple[list[bytes], bytes]:
@@ -55,12 +61,22 @@ def _strings(ids: list[bytes]) -> tuple[list[bytes], bytes]:
     return [_compact(item.decode()) for item in ids], b""
 
 
-def json_rows(ids: list[bytes], names: list[str], columns: list[list[bytes]]) -> bytes:
-    """Return ``[{"switch": id, "values": {name: value, ...}}, ...]`` as JSON, in row order."""
+def json_rows(
+    ids: list[bytes],
+    names: list[str],
+    columns: list[list[bytes]],
+    within: tuple[bytes, bytes] = (b"", b""),
+) -> bytes:
+    """Return ``[{"switch": id, "values": {name: value, ...}}, ...]`` as JSON, in row order.
+
+    ``within``: texts to put before and after, such as ``around(head, key)`` gives, joined in
+    the same copy (adding them afterwards would copy the megabytes of the rows again).
+    """
     if any(len(column) != len(ids) for column in columns):
         raise ValueError("a column's length differs from the number of switches")
+    before, after = within
     if not ids:
-        return b"[]"
+        return before + b"[]" + after
     ids, quote = _strings(ids)
     keys = [_compact(name) for name in names]
     if not names:
@@ -70,4 +86,4 @@ def json_rows(ids: list[bytes], names: list[str], columns: list[list[bytes]]) ->
         for key, column in zip(keys[1:], columns[1:], strict=True):
             pieces += [repeat(b"," + key + b":"), column]
     rows = list(map(b"".join, zip(*pieces, strict=False)))  # the ids bound the repeats
-    return joined(b'[{"switch":' + quote, b'}},{"switch":' + quote, rows, b"}}]")
+    return joined(before + b'[{"switch":' + quote, b'}},{"switch":' + quote, rows, b"}}]" + after)

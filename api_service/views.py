@@ -20,7 +20,7 @@ from api_service.formats import (
     json_body,
     negotiate,
 )
-from api_service.json_table import json_object, json_rows, json_value
+from api_service.json_table import around, json_object, json_rows, json_value
 from api_service.params import metric_name, metric_names, switch_id
 from api_service.state import api_state
 from telemetry_common.reader import (
@@ -91,7 +91,8 @@ def list_metrics() -> Response:
         if fmt == CSV:
             return csv_table(b"switch", names, found.switches, found.columns)
         head = {"generation": found.info.generation, "age": round(age, 3), "metrics": names}
-        return json_object(head, b"switches", json_rows(found.switches, names, found.columns))
+        within = around(head, b"switches")
+        return json_rows(found.switches, names, found.columns, within)
 
     return answer(req, found.info, fmt, "ListMetrics\0" + ",".join(names), render)
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from api_service.formats import number
-from api_service.json_table import json_object, json_rows, json_value
+from api_service.json_table import around, json_object, json_rows, json_value
 
 HOSTILE_IDS = [
     "1", 'quote"d', "back\\slash", '\\"', "</script>", "a,b", " spaced ", "ünï", "日本", "🚀",
@@ -62,6 +62,18 @@ def test_no_switches_and_no_names() -> None:
     assert json_rows([], ["A"], [[]]) == b"[]"
     assert json.loads(json_rows([b"1"], [], [])) == [{"switch": "1", "values": {}}]
     assert json_rows([b"1"], ["A"], [[b"2"]]) == b'[{"switch":"1","values":{"A":2}}]'
+
+
+@pytest.mark.parametrize("ids", [[], [b"1"], [b"1", b'q"x']])
+def test_rows_within_an_object_are_that_object(ids: list[bytes]) -> None:
+    head = {"generation": 7, "age": 0.5, "metrics": ["A"]}
+    columns = [[b"1.5"] * len(ids)]
+    body = json_rows(ids, ["A"], columns, around(head, b"switches"))
+    assert body == json_object(head, b"switches", json_rows(ids, ["A"], columns))
+    assert json.loads(body)["switches"] == json.loads(json_rows(ids, ["A"], columns))
+    assert json.loads(json_rows(ids, ["A"], columns, around({}, b"s"))) == {
+        "s": json.loads(json_rows(ids, ["A"], columns))
+    }
 
 
 def test_a_short_column_is_an_error_not_a_truncated_answer() -> None:
