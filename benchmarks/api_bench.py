@@ -26,6 +26,7 @@ import platform
 import statistics
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 from flask import Flask, Response, request
@@ -108,6 +109,17 @@ def write_snapshot_of(url: str) -> None:
         lines.append(f"{switch}," + ",".join(values))
     table = parse_counters(("\n".join(lines) + "\n").encode())
     write_snapshot(connect(url), Keys(PREFIX), table, ttl=3600)
+
+
+def random_switch_script(folder: Path | str) -> str:
+    """Write a wrk Lua script that appends a random switch of the SWITCHES; return its path."""
+    path = Path(folder) / "random_switch.lua"
+    path.write_text(
+        "request = function()\n"
+        f"  return wrk.format(nil, wrk.path .. math.random(1, {SWITCHES}))\n"
+        "end\n"
+    )
+    return str(path)
 
 
 def start_server(kind: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:

@@ -119,12 +119,7 @@ def main() -> None:
     redis_server = RedisServer().start()
     servers: dict[str, Server] = {}
     with tempfile.TemporaryDirectory(prefix="count-timing-") as scratch:
-        script = Path(scratch) / "random_switch.lua"
-        script.write_text(
-            "request = function()\n"
-            f"  return wrk.format(nil, wrk.path .. math.random(1, {api_bench.SWITCHES}))\n"
-            "end\n"
-        )
+        script = api_bench.random_switch_script(scratch)
         try:
             api_bench.write_snapshot_of(redis_server.url)
             servers = {way: _serve(way, redis_server.url, Path(scratch)) for way in WAYS}
@@ -135,7 +130,7 @@ def main() -> None:
 
             def load(way: str) -> None:
                 url, seconds, connections = servers[way][1], args.seconds, args.connections
-                outputs[way] = wrk_engine.run(url, seconds, connections, script=str(script))
+                outputs[way] = wrk_engine.run(url, seconds, connections, script=script)
 
             threads = [threading.Thread(target=load, args=(way,)) for way in WAYS]
             for thread in threads:

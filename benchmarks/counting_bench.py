@@ -117,12 +117,7 @@ def main() -> None:
     redis_server = RedisServer().start()
     load = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="counting-bench-") as scratch:
-        args.script = str(Path(scratch) / "random_switch.lua")
-        Path(args.script).write_text(
-            "request = function()\n"
-            f"  return wrk.format(nil, wrk.path .. math.random(1, {api_bench.SWITCHES}))\n"
-            "end\n"
-        )
+        args.script = api_bench.random_switch_script(scratch)
         try:
             api_bench.write_snapshot_of(redis_server.url)
             for block in range(args.blocks):
