@@ -51,12 +51,12 @@ def around(head: dict[str, Any], key: bytes) -> tuple[bytes, bytes]:
 
 def _strings(ids: list[bytes]) -> tuple[list[bytes], bytes]:
     """Return the ids ready for splicing and the quote to put around each (empty if quoted)."""
-    joined = b" ".join(ids)  # a separator that needs no escape
+    together = b" ".join(ids)  # a separator that needs no escape
     try:
-        joined.decode()
+        together.decode()
     except UnicodeDecodeError:
         return [_compact(item.decode(errors="replace")) for item in ids], b""
-    if _ESCAPED.search(joined) is None:
+    if _ESCAPED.search(together) is None:
         return ids, b'"'
     return [_compact(item.decode()) for item in ids], b""
 

@@ -6,7 +6,8 @@ status, two histograms binned at once) measured 3 us per answer inside a loaded 
 2.6 % of its CPU per answer, though the same code takes 0.6 us in a tight loop: between two
 answers the worker runs granian's and the kernel's code, and each Python object counting
 touches is a cache miss (benchmarks/count_timing.py). Here an answer costs two appends to two
-``array('d')`` (C calls, each atomic under the GIL, so any thread appends without a lock) and
+``array('d')`` (C calls, each atomic under the GIL, so any thread appends without a lock; a
+free-threaded build takes a lock) and
 one attribute store (Counts.answered): about 1 us in the loaded worker. The values are binned
 later, in bulk (sorted, then cut at each bucket's bound: about 45 ns a value), by whichever
 thread sees a batch full, by the metrics file thread, or by a reader; the number of answers is
@@ -16,6 +17,7 @@ reader sees every answer once, never one twice.
 
 from __future__ import annotations
 
+import sys
 import threading
 from array import array
 from bisect import bisect_right
@@ -33,10 +35,17 @@ class Batched:
     def __init__(self, buckets: tuple[float, ...]) -> None:
         self.buckets = buckets
         self.values = array("d")
-        self.append = self.values.append  # never replaced: binning deletes what it binned
+        self._lock = threading.Lock()
+        if getattr(sys, "_is_gil_enabled", lambda: True)():
+            self.append = self.values.append  # never replaced: binning deletes what it binned
+        else:  # a free-threaded build: an append is atomic only under the lock
+            self.append = self._append_locked
         self._histogram: Histogram = [0.0] * (len(buckets) + 2)
         self._binned = 0
-        self._lock = threading.Lock()
+
+    def _append_locked(self, value: float) -> None:
+        with self._lock:
+            self.values.append(value)
 
     def count(self) -> int:
         """Return how many values were appended so far."""

@@ -93,9 +93,9 @@ class Counts:
 
     def answered(self, seconds: float, age: float, generation: int) -> None:
         """Count one 200 of ``fast_route`` that took ``seconds``, its data ``age`` seconds old."""
-        self._add_latency(seconds)
-        self._add_age(age)
         self.generation = generation
+        self._add_age(age)
+        self._add_latency(seconds)  # last: a save that counts this answer has its age too
         if len(self._fast_values) >= BATCH:
             self.fast_latency.histogram()
             self.fast_age.histogram()

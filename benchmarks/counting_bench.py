@@ -9,8 +9,8 @@ server's CPU seconds from /proc (all its processes), divided by its answers: on 
 limited by its CPU, throughput is the CPU it gets over its CPU per answer.
 
 Servers are started anew for every block of rounds, in turns first or second; within a block
-the wrk runs start in turns too. The cost is 1 - on/off per round, for req/s and for CPU per
-answer alike (what counting adds to the CPU per answer, as a share of it); the figure is the
+the wrk runs start in turns too. The cost per round is 1 - on/off for req/s (the throughput
+lost) and 1 - off/on for CPU per answer (what counting adds, as a share of it); the figure is the
 median of all rounds, with a 95 % bootstrap interval of that median (fixed seed).
 
 ``--control`` compares the API with itself instead (two identical servers): the figure then

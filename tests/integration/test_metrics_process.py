@@ -92,6 +92,27 @@ def test_the_api_adds_up_its_workers_requests(private_redis: RedisServer) -> Non
     assert not directory.exists(), "the metrics directory outlived the API"
 
 
+def test_a_stopping_worker_saves_its_last_answers(
+    private_redis: RedisServer, tmp_path: Path
+) -> None:
+    client = redis.Redis.from_url(private_redis.url)
+    table = Table.from_rows(["1"], ["Latency"], [[b"0.5"]])
+    write_snapshot(client, Keys(), table, ttl=120, source=SourceInfo(tick_time=time.time()))
+    client.close()
+    bind = f"127.0.0.1:{free_port()}"
+    env = {"TELEMETRY_REDIS_URL": private_redis.url, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    api = Service(["api", "--bind", bind, "--workers", "2"], env=env)
+    try:
+        api.wait_http(f"http://{bind}/healthz")
+        url = f"http://{bind}{ROUTE}?switch=1&metric=Latency"
+        with ThreadPoolExecutor(4) as pool:  # new connections: both workers take some
+            statuses = list(pool.map(lambda _: requests.get(url, timeout=5).status_code, range(60)))
+        assert statuses == [200] * 60
+    finally:  # at once: the last answers are younger than the files' periodic write
+        assert api.stop() == 0
+    assert sum(per_worker(tmp_path)) == 60
+
+
 def test_the_refreshers_endpoint_follows_the_source(private_redis: RedisServer) -> None:
     gen, source_url = generator(switches=20, tick="1")
     port = free_port()

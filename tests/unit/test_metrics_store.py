@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from api_service import metrics_share
 from api_service.metrics import AGE_BUCKETS, LATENCY_BUCKETS
 from api_service.metrics_batch import BATCH, Batched
 from api_service.metrics_share import FileShare
@@ -70,7 +71,6 @@ def test_answers_counted_by_appending_add_up_exactly_across_batches() -> None:
             reads.append((answered, sum(dump["age"][:-1])))
 
     _in_threads(count, read)
-    assert EACH * THREADS > 10 * BATCH  # the counting threads binned batches themselves
     dump = counts.dump()
     total = THREADS * EACH
     assert dump["requests"] == [[FAST, "200", total]]
@@ -107,6 +107,16 @@ def test_batched_values_fall_in_the_buckets_that_one_at_a_time_binning_gives() -
     assert edges.histogram() == [1, 1, *[0] * 9, 1, 1, pytest.approx(5.10100001)]
 
 
+def test_the_counting_thread_bins_a_full_batch_itself() -> None:
+    counts = Counts(LATENCY_BUCKETS, AGE_BUCKETS, FAST)
+    for _ in range(BATCH - 1):
+        counts.answered(0.001, 1.0, 1)
+    assert len(counts.fast_latency.values) == BATCH - 1
+    counts.answered(0.001, 1.0, 1)
+    assert len(counts.fast_latency.values) == len(counts.fast_age.values) == 0
+    assert counts.fast_latency.count() == BATCH
+
+
 def test_both_ways_of_counting_add_up_under_one_route() -> None:
     counts = Counts(LATENCY_BUCKETS, AGE_BUCKETS, FAST)
     counts.answered(0.002, 0.7, 3)
@@ -135,8 +145,30 @@ def test_pending_says_whether_anything_was_counted_since_the_last_save() -> None
     assert not counts.pending()
 
 
+def test_workers_sums_never_go_back_whichever_worker_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(metrics_share, "FLUSH_SECONDS", 3600)  # no save but the reads' own
+    first, second = (Counts(LATENCY_BUCKETS, AGE_BUCKETS, FAST) for _ in range(2))
+    shares = [FileShare(first, tmp_path), FileShare(second, tmp_path)]
+    for share in shares:
+        share.start()
+        share.start()  # a second start starts nothing more
+    sums = []
+    for number in range(6):  # reads served in turns by each worker, counting in between
+        (first if number % 3 else second).answered(0.001, 1.0, 1)
+        total = shares[number % 2].collect()["requests"]
+        sums.append(total.get((FAST, "200"), 0))
+    assert sums == [0, 1, 3, 4, 5, 5]  # never back; another worker's latest counts come late
+    assert shares[0].collect()["requests"][(FAST, "200")] == 6  # the one that counted them
+    assert len(list(tmp_path.glob(metrics_share.FILE_PATTERN))) == 2
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX only")
-def test_a_forked_child_counts_from_zero_into_its_own_file(tmp_path: Path) -> None:
+def test_a_forked_child_counts_from_zero_into_its_own_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(metrics_share, "FLUSH_SECONDS", 3600)  # only this test's own saves
     counts = Counts(LATENCY_BUCKETS, AGE_BUCKETS, FAST)
     share = FileShare(counts, tmp_path)
     share.start()
