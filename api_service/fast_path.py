@@ -26,10 +26,10 @@ from werkzeug.exceptions import HTTPException
 
 from api_service.answers import GZIP_MIN_BYTES, data_headers, etag_for
 from api_service.formats import CONTENT_TYPES, format_of
-from api_service.metrics import COUNTER, GETMETRIC
+from api_service.metrics import COUNTER
 from api_service.params import metric_name, switch_id
 from api_service.state import EXTENSION, ApiState
-from api_service.views import READ_FAILED, metric_body, metric_key
+from api_service.views import GETMETRIC, READ_FAILED, metric_body, metric_key
 from telemetry_common.reader import read_metric
 
 PATH = GETMETRIC  # also the route label its answers are counted under

@@ -32,10 +32,11 @@ from api_service.answers import SERVED
 from api_service.metrics_batch import Histogram
 from api_service.metrics_share import FileShare
 from api_service.metrics_store import Counts, merge
+from api_service.views import GETMETRIC
+from telemetry_common.variables import PROMETHEUS_MULTIPROC_DIR
 
-MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+MULTIPROC_DIR = PROMETHEUS_MULTIPROC_DIR.variable
 COUNTER = "telemetry_api.count"  # app.extensions: fast_path.py's counting function, or None
-GETMETRIC = "/telemetry/GetMetric"  # the route label of fast_path.py's answers
 UNMATCHED = "unmatched"  # the route label of a request that matched no rule
 REDIS_ERROR_KINDS = ("connection", "timeout", "response")
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)

@@ -32,6 +32,7 @@ from telemetry_common.reader import (
 )
 
 bp = Blueprint("telemetry", __name__)
+GETMETRIC = "/telemetry/GetMetric"  # also the route label of its answers in the metrics
 READ_FAILED = "telemetry.read_failed"  # a GetMetric read that failed in fast_path.py
 
 
@@ -60,7 +61,7 @@ def metric_body(fmt: str, found: MetricValue, age: float) -> bytes:
     return json_object(head, b"value", json_value(found.value))
 
 
-@bp.get("/telemetry/GetMetric")
+@bp.get(GETMETRIC)
 def get_metric() -> Response:
     """Return one metric of one switch."""
     req = _request()

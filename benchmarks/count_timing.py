@@ -48,14 +48,14 @@ def timed_app() -> Any:
     ``COUNT_TIMING_WAY`` picks the counting; on SIGUSR1 the worker writes its durations'
     summary to ``COUNT_TIMING_DIR``.
     """
-    from api_service import create_app, metrics
+    from api_service import create_app, metrics, views
 
     app = create_app()
     counts = metrics.api_metrics().counts
     way = os.environ["COUNT_TIMING_WAY"]
 
     def general(seconds: float, age: float, generation: int) -> None:
-        counts.request(metrics.GETMETRIC, 200, seconds, (age, generation))
+        counts.request(views.GETMETRIC, 200, seconds, (age, generation))
 
     count = counts.answered if way == "answered" else general
     durations: list[int] = []

@@ -44,6 +44,11 @@ def text(page: Any, selector: str) -> str:
     return str(page.locator(selector).text_content()).strip()
 
 
+def csv_value(answer: Any) -> str:
+    """Return the value in a CSV GetMetric answer (``switch,<metric>`` then ``<id>,<value>``)."""
+    return str(answer.text.splitlines()[1].split(",")[1])
+
+
 def open_dashboard(page: Any, api: ApiProcess, generation: int) -> None:
     """Open the page and wait until it shows ``generation``, fresh."""
     page.goto(api.url + "/")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import fakeredis
@@ -93,18 +94,26 @@ def test_each_snapshot_has_its_own_id_even_when_the_generation_repeats(
     assert len({snapshot for _, snapshot in seen}) == 3
 
 
+def _between_read_and_write(monkeypatch: pytest.MonkeyPatch, race: Callable[[], object]) -> None:
+    """Run ``race`` once, after the next write has read the fence and before it writes."""
+    real_departed = writer.departed
+
+    def racing(*args: Any) -> Any:
+        monkeypatch.setattr(writer, "departed", real_departed)
+        race()
+        return real_departed(*args)
+
+    monkeypatch.setattr(writer, "departed", racing)
+
+
 def test_a_write_that_loses_a_race_after_its_read_is_decided_again(
     fake: fakeredis.FakeRedis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     mine, later = issue_token(fake, KEYS), issue_token(fake, KEYS)
-    real_departed = writer.departed
-
-    def a_later_refresh_writes_first(*args: Any) -> Any:
-        monkeypatch.setattr(writer, "departed", real_departed)
-        write_snapshot(fake, KEYS, NEW, ttl=10, source=source(3, 30.0), token=later)
-        return real_departed(*args)
-
-    monkeypatch.setattr(writer, "departed", a_later_refresh_writes_first)
+    _between_read_and_write(  # a later refresh writes first
+        monkeypatch,
+        lambda: write_snapshot(fake, KEYS, NEW, ttl=10, source=source(3, 30.0), token=later),
+    )
     with pytest.raises(Fenced) as caught:
         write_snapshot(fake, KEYS, OLD, ttl=10, source=source(3, 30.0), token=mine)
     assert caught.value.reason == fence.OLDER_TOKEN
@@ -116,14 +125,10 @@ def test_a_write_that_loses_a_race_to_an_older_one_writes_after_it(
     fake: fakeredis.FakeRedis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     earlier, mine = issue_token(fake, KEYS), issue_token(fake, KEYS)
-    real_departed = writer.departed
-
-    def an_earlier_refresh_writes_first(*args: Any) -> Any:
-        monkeypatch.setattr(writer, "departed", real_departed)
-        write_snapshot(fake, KEYS, OLD, ttl=10, source=source(3, 30.0), token=earlier)
-        return real_departed(*args)
-
-    monkeypatch.setattr(writer, "departed", an_earlier_refresh_writes_first)
+    _between_read_and_write(  # an earlier refresh writes first
+        monkeypatch,
+        lambda: write_snapshot(fake, KEYS, OLD, ttl=10, source=source(3, 30.0), token=earlier),
+    )
     assert write_snapshot(fake, KEYS, NEW, ttl=10, source=source(4, 40.0), token=mine) == 2
     assert fake.lrange(KEYS.metric("Hits"), 0, -1) == [b"5", b"7"]
     assert fake.keys(KEYS.switch("2")) == []  # the earlier table's switch left with it
