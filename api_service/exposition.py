@@ -19,7 +19,6 @@ from api_service.families import Family, families_of
 from api_service.formats import number
 from api_service.params import metric_names
 from api_service.state import api_state
-from telemetry_common.catalogue import MEANINGS
 from telemetry_common.reader import Columns, read_columns, read_every_column
 
 bp = Blueprint("exposition", __name__)
@@ -34,9 +33,6 @@ CONTENT_TYPES = {
 _NUMBER = rb"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
 _PLAIN = rb"-?[0-9]+(?:\.[0-9]+)?"  # how the generator writes every value: checked fastest
 _COLUMN = re.compile(rb"(?:%s\n)*%s" % (_PLAIN, _PLAIN))
-
-# The metric names of the last full answer: the next read guesses them (see read_every_column).
-_hint = [meaning.name for meaning in MEANINGS]
 
 
 def _format(req: Request) -> str:
@@ -127,7 +123,6 @@ def render(found: Columns, age: float, fmt: str) -> bytes:
 @bp.get("/telemetry/prometheus")
 def prometheus() -> Response:
     """Return the snapshot in the Prometheus text format, or OpenMetrics when asked."""
-    global _hint
     fmt = _format(request)
     state = api_state()
     if "metrics" in request.args:
@@ -135,8 +130,7 @@ def prometheus() -> Response:
         g.asked_metrics = len(names)  # errors.py refuses more names than the snapshot has
         found = read_columns(state.redis, state.keys, names)
     else:
-        found = read_every_column(state.redis, state.keys, _hint)
-        _hint = found.metrics
+        found = read_every_column(state.redis, state.keys)
     age = found.info.age(time.time())
     headers = {
         "Cache-Control": "no-store",

@@ -5,9 +5,9 @@ token comes from the ``<prefix>:fence`` hash, beside the snapshot, and is above 
 issued or written before: when Redis has lost the counter while a paused refresher still holds
 a high token, the next token issued jumps over the one that refresher wrote. A snapshot is
 applied only if its token is above that of the snapshot in Redis and its source time is not
-older (``verdict``). The writer reads the fence under WATCH and writes in the MULTI/EXEC that
-follows on the same connection, so Redis runs the write only if no other write came in between:
-the decision and the write are one atomic step (see writer.py and watched.py).
+older (``verdict``). The writer checks the fence before it writes a generation (a write that has
+lost already writes nothing), and decides it again in the script that points readers at the
+new generation: the decision and the publication are one atomic step (see writer.py).
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ return issued
 FIELDS = (b"token", b"source_time", b"snapshot")  # what a write is compared with
 OLDER_SOURCE = "older_source"
 OLDER_TOKEN = "older_token"
-CONTENDED = "contended"
-REASONS = (OLDER_SOURCE, OLDER_TOKEN, CONTENDED)
+EXPIRED = "expired"
+REASONS = (OLDER_SOURCE, OLDER_TOKEN, EXPIRED)
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class Fence:
 
 
 class Fenced(Exception):
-    """A snapshot write lost to a newer one, or kept losing races: nothing of it was written."""
+    """A snapshot write lost to a newer one, or outlived its TTL: it was never published."""
 
     def __init__(self, reason: str, token: int, source_time: float, stored: Fence | None) -> None:
         self.reason = reason
@@ -61,8 +61,10 @@ class Fenced(Exception):
 def describe(reason: str, token: int, source_time: float, stored: Fence | None) -> str:
     """Return why the write of ``token`` was discarded, in words."""
     ours = f"token {token}, source time {stamp(source_time)}"
-    if stored is None or reason == CONTENDED:
-        return f"write discarded ({ours}): other writes kept changing the snapshot under it"
+    if reason == EXPIRED:
+        return f"write discarded ({ours}): its generation expired before it could be published"
+    if stored is None:
+        return f"write discarded ({ours})"
     theirs = f"token {stored.token}, source time {stamp(stored.source_time)}"
     if reason == OLDER_SOURCE:
         why = "Redis holds a snapshot of newer source data"

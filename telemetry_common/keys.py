@@ -1,7 +1,9 @@
 """Every Redis key name of the system; no other module spells one.
 
-A deployment on Redis Cluster sets the prefix to ``{telemetry}``: the braces make every key of a
-snapshot hash to one slot, so the snapshot's MULTI/EXEC keeps working.
+Snapshots are immutable generations: each refresh writes its keys under
+``<prefix>:<generation>:...`` and then points ``<prefix>:current`` at the generation.
+A deployment on Redis Cluster sets the prefix to ``{telemetry}``: the braces make every key
+hash to one slot, so the scripts that resolve the pointer and read a generation keep working.
 """
 
 from __future__ import annotations
@@ -12,6 +14,44 @@ DEFAULT_PREFIX = "telemetry"
 QUEUE_NAME = "telemetry"
 REFRESH_JOB_ID = "telemetry-refresh"
 
+# The parts of a generation's key names after ``<prefix>:<generation>``; the server-side
+# scripts get them as arguments, so that they too build names only from this module.
+SWITCH = ":switch:"
+METRIC = ":metric:"
+SWITCHES = ":switches"
+METRICS = ":metrics"
+META = ":meta"
+
+
+@dataclass(frozen=True)
+class Generation:
+    """Key names of one generation of the snapshot."""
+
+    base: str  # ``<prefix>:<generation>``
+
+    def switch(self, switch_id: str) -> str:
+        """Return the hash of one switch's metrics."""
+        return f"{self.base}{SWITCH}{switch_id}"
+
+    def metric(self, name: str) -> str:
+        """Return the list of one metric's values, in switch order."""
+        return f"{self.base}{METRIC}{name}"
+
+    @property
+    def switches(self) -> str:
+        """Return the list of switch ids in row order."""
+        return f"{self.base}{SWITCHES}"
+
+    @property
+    def metrics(self) -> str:
+        """Return the list of metric names in column order."""
+        return f"{self.base}{METRICS}"
+
+    @property
+    def meta(self) -> str:
+        """Return the hash describing this generation."""
+        return f"{self.base}{META}"
+
 
 @dataclass(frozen=True)
 class Keys:
@@ -19,42 +59,28 @@ class Keys:
 
     prefix: str = DEFAULT_PREFIX
 
-    def switch(self, switch_id: str) -> str:
-        """Return the hash of one switch's metrics."""
-        return f"{self.prefix}:switch:{switch_id}"
-
-    def metric(self, name: str) -> str:
-        """Return the list of one metric's values, in switch order."""
-        return f"{self.prefix}:metric:{name}"
+    def at(self, generation: int | str) -> Generation:
+        """Return the key names of one generation."""
+        return Generation(f"{self.prefix}:{generation}")
 
     @property
-    def switches(self) -> str:
-        """Return the list of switch ids in row order."""
-        return f"{self.prefix}:switches"
+    def generation_base(self) -> str:
+        """Return what every generation's key names start with, before the number."""
+        return f"{self.prefix}:"
 
     @property
-    def metrics(self) -> str:
-        """Return the list of metric names in column order."""
-        return f"{self.prefix}:metrics"
-
-    @property
-    def meta(self) -> str:
-        """Return the hash describing the current snapshot."""
-        return f"{self.prefix}:meta"
+    def current(self) -> str:
+        """Return the string naming the generation readers use (expires with it)."""
+        return f"{self.prefix}:current"
 
     @property
     def generation(self) -> str:
-        """Return the counter that numbers snapshots; it never expires."""
+        """Return the counter that numbers generations; it never expires."""
         return f"{self.prefix}:generation"
 
     @property
-    def last_snapshot(self) -> str:
-        """Return the hash that remembers the last snapshot after it expired (never expires)."""
-        return f"{self.prefix}:last-snapshot"
-
-    @property
     def fence(self) -> str:
-        """Return the hash that orders snapshot writes (never expires)."""
+        """Return the hash that orders snapshot writes and remembers the last (never expires)."""
         return f"{self.prefix}:fence"
 
     @property

@@ -1,4 +1,4 @@
-"""Encode many Redis commands at once as numpy byte matrices, one row per command.
+"""Encode Redis commands in the protocol's own form; many at once as numpy byte matrices.
 
 Every argument of a bulk command is ``$<length>\\r\\n<bytes>\\r\\n``. Per-row pieces (a value,
 its length prefix, a key) are fixed-width byte-string columns padded with NUL; constants are
@@ -35,6 +35,11 @@ def length_prefixes(lengths: npt.NDArray[np.integer]) -> Strings:
 def byte_lengths(strings: Strings) -> npt.NDArray[np.int64]:
     """Return the length of each byte string (without its padding)."""
     return np.strings.str_len(strings).astype(np.int64)
+
+
+def pack(args: tuple[bytes, ...]) -> bytes:
+    """Return one command in the protocol's multibulk form."""
+    return b"*%d\r\n" % len(args) + b"".join([bulk(arg) for arg in args])
 
 
 def bulk(arg: bytes) -> bytes:

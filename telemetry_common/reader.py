@@ -1,28 +1,81 @@
-"""Read the snapshot for the API: each call is one MULTI/EXEC, so one whole generation.
+"""Read the snapshot for the API: every answer comes from exactly one generation.
 
-Values come back as the bytes the source wrote; switch ids and names as ``str``.
-A plain redis-py client sends the transaction as one packed buffer on a pooled connection and
-hiredis parses every reply (raw_exec.execute): one send, one receive, a fraction of the Python
-a pipeline runs, which matters on the API's answer paths. Other clients (fakeredis, Redis
-Cluster) send the same commands through a redis-py pipeline. The results are identical.
+A generation's keys never change once written and all expire at one instant (writer.py), so a
+read needs no transaction: it resolves the pointer, reads that generation, and checks at the
+end that the generation still exists (then every key of it existed during the whole read).
+GetMetric and the snapshot's description are one read-only script: the pointer, the meta hash
+and the value in one round trip, which replicas accept. Lists are read with LRANGEs of at most
+SLICE items in one pipeline, so no command keeps Redis busy for long. The pipeline opens with
+that script (which names the generation) and reads the lists of the generation this process
+read last: while that is still current, which is nearly always, a read is one round trip;
+otherwise it runs again on the generation the script named. Values come back as the bytes
+the source wrote.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import redis
+from redis.commands.core import Script
+from redis.utils import str_if_bytes
 
-from telemetry_common import cluster_route, raw_exec
+from telemetry_common import cluster_route
+from telemetry_common import keys as layout
 from telemetry_common.keys import Keys
-from telemetry_common.snapshot import META_FIELDS, SnapshotInfo
+from telemetry_common.snapshot import SnapshotInfo
+
+SLICE = 20_000  # list items an LRANGE: about 0.5 ms of Redis's time
+ATTEMPTS = 3
+
+# Resolve the generation (the pinned one, else the pointer), then its meta hash, its time left
+# and, when ARGV[5] is '1', its metric names. Returns {} without a pointer, {generation} when
+# the generation is gone, else {generation, pttl, meta as field/value pairs, names}.
+# ARGV: pinned generation or '', the key parts from keys.py (base, meta, metric list), the
+# names flag, then for METRIC_SCRIPT the parts for a switch and a metric, the switch, the metric.
+HEAD = """
+local g = ARGV[1]
+if g == '' then g = redis.call('GET', KEYS[1]) end
+if not g then return {} end
+local base = ARGV[2] .. g
+local pttl = redis.call('PTTL', base .. ARGV[3])
+if pttl < 0 then return {g} end
+local names = {}
+if ARGV[5] == '1' then names = redis.call('LRANGE', base .. ARGV[4], 0, -1) end
+local result = {g, pttl, redis.call('HGETALL', base .. ARGV[3]), names}
+"""
+HEAD_SCRIPT = HEAD + "return result\n"
+# ... and one switch's metric; when absent, whether the switch and the metric exist.
+METRIC_SCRIPT = (
+    HEAD
+    + """
+local switch = base .. ARGV[6] .. ARGV[8]
+local value = redis.call('HGET', switch, ARGV[9])
+if value then
+  table.insert(result, value)
+  return result
+end
+table.insert(result, false)
+table.insert(result, redis.call('EXISTS', switch))
+table.insert(result, redis.call('EXISTS', base .. ARGV[7] .. ARGV[9]))
+return result
+"""
+)
 
 
 class NoSnapshot(LookupError):
     """Redis holds no fresh snapshot (never written, or expired)."""
+
+
+class GenerationGone(NoSnapshot):
+    """The generation asked for has expired (or never existed)."""
+
+    def __init__(self, generation: int) -> None:
+        self.generation = generation
+        super().__init__(f"generation {generation} is no longer held")
 
 
 class UnknownNames(LookupError):
@@ -71,149 +124,175 @@ class Catalog:
     metrics: list[str]
 
 
-def _info(meta: list[Any], pttl: int) -> SnapshotInfo:
-    """Build SnapshotInfo from HMGET of META_FIELDS and the meta key's PTTL."""
-    if meta[0] is None or pttl == -2:
-        raise NoSnapshot("no snapshot in Redis")
-    return SnapshotInfo(**_meta_values(tuple(meta)), expires_in=max(pttl, 0) / 1000.0)
+@dataclass(frozen=True)
+class Head:
+    """What a read learns of its generation first: the description and the metric names."""
 
-
-@lru_cache(maxsize=8)
-def _meta_values(meta: tuple[Any, ...]) -> dict[str, Any]:
-    """Return SnapshotInfo's fields but the expiry, parsed once per generation's meta."""
-    fields = dict(zip(META_FIELDS, meta, strict=True))
-    fetched_at = float(fields["fetched_at"] or 0)
-    return {
-        "generation": int(fields["generation"]),
-        "written_at": float(fields["written_at"] or 0),
-        "fetched_at": fetched_at,
-        "source_time": float(fields["source_time"] or 0) or fetched_at,
-        "source_etag": (fields["source_etag"] or b"").decode(),
-        "ttl": int(fields["ttl"] or 0),
-        "switch_count": int(fields["switches"] or 0),
-        "metric_count": int(fields["metrics"] or 0),
-        "snapshot": (fields["snapshot"] or b"").decode(),
-    }
-
-
-Command = tuple[bytes, ...]
+    info: SnapshotInfo
+    metrics: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=16)
-def _info_commands(keys: Keys) -> tuple[list[Command], bytes]:
-    """Return the meta commands that open every read, and MULTI with them, packed once."""
-    meta = keys.meta.encode()
-    commands = [(b"HMGET", meta, *(f.encode() for f in META_FIELDS)), (b"PTTL", meta)]
-    return commands, raw_exec.MULTI + b"".join(map(raw_exec.pack, commands))
+def _meta_values(meta: tuple[Any, ...]) -> dict[str, Any]:
+    """Return SnapshotInfo's fields but the expiry, parsed once per generation's meta."""
+    fields = {str_if_bytes(meta[i]): meta[i + 1] for i in range(0, len(meta), 2)}
+    fetched_at = float(fields.get("fetched_at") or 0)
+    return {
+        "generation": int(fields["generation"]),
+        "written_at": float(fields.get("written_at") or 0),
+        "fetched_at": fetched_at,
+        "source_time": float(fields.get("source_time") or 0) or fetched_at,
+        "source_etag": (fields.get("source_etag") or b"").decode(),
+        "ttl": int(fields.get("ttl") or 0),
+        "switch_count": int(fields.get("switches") or 0),
+        "metric_count": int(fields.get("metrics") or 0),
+        "snapshot": (fields.get("snapshot") or b"").decode(),
+    }
 
 
-def _transaction(client: redis.Redis, keys: Keys, commands: list[Command]) -> list[Any]:
-    """Run the meta commands then ``commands`` in one MULTI/EXEC; return every result."""
-    node = cluster_route.slot_node(client, keys)  # on a cluster: the node of the snapshot's slot
-    if node is not client:
-        return cluster_route.routed(client, lambda: _transaction(node, keys, commands))
-    info_commands, head = _info_commands(keys)
-    if raw_exec.supports(client):
-        payload = b"".join([head, *map(raw_exec.pack, commands), raw_exec.EXEC])
-        count = len(info_commands) + len(commands)
-        retry = client.get_retry()
-        if retry is None:
-            return raw_exec.execute(client, payload, count)
-        # As redis-py does: a dead pooled connection (say, after a restart) is retried anew.
-        return retry.call_with_retry(
-            lambda: raw_exec.execute(client, payload, count), lambda _error: None
+def _args(
+    keys: Keys, pinned: int | None, names: bool, switch: str = "", metric: str = ""
+) -> list[Any]:
+    parts = [keys.generation_base, layout.META, layout.METRICS]
+    pin = "" if pinned is None else pinned
+    return [pin, *parts, "1" if names else "0", layout.SWITCH, layout.METRIC, switch, metric]
+
+
+def _head(reply: list[Any], pinned: int | None) -> Head:
+    """Build the Head from a HEAD reply, or raise NoSnapshot (GenerationGone if pinned)."""
+    if len(reply) < 2:
+        if pinned is not None:
+            raise GenerationGone(pinned)
+        raise NoSnapshot("no snapshot in Redis")
+    meta = reply[2]
+    pairs = tuple(meta) if isinstance(meta, list) else tuple(p for kv in meta.items() for p in kv)
+    info = SnapshotInfo(**_meta_values(pairs), expires_in=max(int(reply[1]), 0) / 1000.0)
+    return Head(info, tuple(str_if_bytes(name) for name in reply[3]))
+
+
+_scripts: dict[str, Script] = {}  # redis-py loads each script once per server (EVALSHA)
+
+
+def _script(node: redis.Redis, source: str) -> Script:
+    script = _scripts.get(source)
+    if script is None:
+        script = _scripts.setdefault(source, node.register_script(source))
+    return script
+
+
+def _call(client: redis.Redis, source: str, keys: Keys, args: list[Any]) -> list[Any]:
+    node = cluster_route.slot_node(client, keys)  # on a cluster: the node of the keys' slot
+    script = _script(node, source)
+    return cluster_route.routed(
+        client, lambda: list(script(keys=[keys.current], args=args, client=node))
+    )
+
+
+def read_info(client: redis.Redis, keys: Keys, generation: int | None = None) -> SnapshotInfo:
+    """Return the current (or the given) generation's description, or raise NoSnapshot."""
+    reply = _call(client, HEAD_SCRIPT, keys, _args(keys, generation, names=False))
+    return _head(reply, generation).info
+
+
+def read_metric(
+    client: redis.Redis, keys: Keys, switch: str, metric: str, generation: int | None = None
+) -> MetricValue:
+    """Return one metric of one switch, or raise NoSnapshot or UnknownNames (one round trip)."""
+    args = _args(keys, generation, False, switch, metric)
+    reply = _call(client, METRIC_SCRIPT, keys, args)
+    info = _head(reply, generation).info
+    value, *known = reply[4:]
+    if value is None:
+        switch_known, metric_known = known
+        raise UnknownNames(
+            [switch] if not switch_known else [], [metric] if not metric_known else [], info
         )
-    pipe: Any = client.pipeline(transaction=True)
-    for command in (*info_commands, *commands):
-        pipe.execute_command(command[0].decode(), *command[1:])  # str: RedisCluster
-    return list(pipe.execute())
+    return MetricValue(info, switch, metric, value)
+
+
+# The generation each prefix was read at last: list reads start from it (see above).
+_last: dict[Keys, Head] = {}
+Lists = Callable[[Head], list[str]]  # the lists a read wants, given its generation
+
+
+def _lists(
+    client: redis.Redis, keys: Keys, wanted: Lists, pinned: int | None
+) -> tuple[Head, list[list[bytes]]]:
+    """Return one generation's head and the lists ``wanted`` names, each read in slices.
+
+    A list is named ``"switches"`` or by a metric; an absent list reads as empty.
+    """
+    node = cluster_route.slot_node(client, keys)
+    script = _script(node, HEAD_SCRIPT)
+    return cluster_route.routed(client, lambda: _lists_on(node, script, keys, wanted, pinned))
+
+
+def _lists_on(
+    client: redis.Redis, script: Script, keys: Keys, wanted: Lists, pinned: int | None
+) -> tuple[Head, list[list[bytes]]]:
+    args = _args(keys, pinned, names=True)
+    guess = _last.get(keys)
+    if guess is None or (pinned is not None and guess.info.generation != pinned):
+        guess = _head(list(script(keys=[keys.current], args=args, client=client)), pinned)
+    for _attempt in range(ATTEMPTS):
+        at, count = keys.at(guess.info.generation), guess.info.switch_count
+        pipe: Any = client.pipeline(transaction=False)
+        script(keys=[keys.current], args=args, client=pipe)
+        spans = []
+        for name in wanted(guess):
+            key = at.switches if name == "switches" else at.metric(name)
+            starts = range(0, max(count, 1), SLICE)
+            for start in starts:
+                pipe.lrange(key, start, start + SLICE - 1 if start + SLICE < count else -1)
+            spans.append(len(starts))
+        pipe.pttl(at.meta)
+        head_reply, *replies, left = pipe.execute()
+        head = _head(list(head_reply), pinned)
+        if head.info.snapshot == guess.info.snapshot and int(left) > 0:
+            # The guess was the generation asked for, and it lived through the whole read.
+            _last[keys] = head
+            lists, first = [], 0
+            for span in spans:
+                joined: list[bytes] = []
+                for part in replies[first : first + span]:
+                    joined += part
+                lists.append(joined)
+                first += span
+            return head, lists
+        guess = head  # the pointer moved, or the generation expired during the read
+    raise NoSnapshot("the snapshot kept changing while being read")
 
 
 def read_last_expiry(client: redis.Redis, keys: Keys) -> tuple[int, float] | None:
-    """Return the generation and expiry time of the last snapshot written, or None if none was."""
-    generation, expires_at = client.hmget(keys.last_snapshot, ["generation", "expires_at"])
+    """Return the generation and expiry time of the last snapshot published, or None if none was."""
+    generation, expires_at = client.hmget(keys.fence, ["generation", "expires_at"])
     if generation is None or expires_at is None:
         return None
-    return int(generation), float(expires_at)
+    return int(generation), int(expires_at) / 1000.0
 
 
-def read_info(client: redis.Redis, keys: Keys) -> SnapshotInfo:
-    """Return the current snapshot's description, or raise NoSnapshot."""
-    meta, pttl = _transaction(client, keys, [])
-    return _info(meta, pttl)
-
-
-def read_metric(client: redis.Redis, keys: Keys, switch: str, metric: str) -> MetricValue:
-    """Return one metric of one switch, or raise NoSnapshot or UnknownNames.
-
-    The answer path reads the meta and the value only; which name is unknown is asked in a
-    second transaction, on a miss alone.
-    """
-    switch_key = keys.switch(switch).encode()
-    metric_name = metric.encode()
-    for _ in range(2):  # a miss, then a new snapshot holding both names: read once more
-        meta, pttl, value = _transaction(client, keys, [(b"HGET", switch_key, metric_name)])
-        info = _info(meta, pttl)
-        if value is not None:
-            return MetricValue(info, switch, metric, value)
-        meta, pttl, switch_known, metric_known = _transaction(
-            client, keys, [(b"EXISTS", switch_key), (b"EXISTS", keys.metric(metric).encode())]
-        )
-        info = _info(meta, pttl)
-        if not (switch_known and metric_known):
-            raise UnknownNames(
-                [switch] if not switch_known else [], [metric] if not metric_known else [], info
-            )
-    raise UnknownNames([switch], [metric], info)  # names that come and go between snapshots
-
-
-def read_columns(client: redis.Redis, keys: Keys, metrics: Sequence[str]) -> Columns:
-    """Return the named metrics for every switch, or raise NoSnapshot or UnknownNames.
-
-    A metric's list is never empty in a snapshot, so an empty answer means an unknown name.
-    """
-    commands: list[Command] = [(b"LRANGE", keys.switches.encode(), b"0", b"-1")]
-    commands += [(b"LRANGE", keys.metric(name).encode(), b"0", b"-1") for name in metrics]
-    meta, pttl, switches, *columns = _transaction(client, keys, commands)
-    info = _info(meta, pttl)
-    unknown = [name for name, column in zip(metrics, columns, strict=True) if not column]
-    if unknown:
-        raise UnknownNames(metrics=unknown, info=info)
-    return Columns(info, switches, list(metrics), columns)
-
-
-def read_catalog(client: redis.Redis, keys: Keys) -> Catalog:
-    """Return the snapshot's switch ids and metric names, or raise NoSnapshot."""
-    meta, pttl, switches, metrics = _transaction(
-        client,
-        keys,
-        [
-            (b"LRANGE", keys.switches.encode(), b"0", b"-1"),
-            (b"LRANGE", keys.metrics.encode(), b"0", b"-1"),
-        ],
+def read_columns(
+    client: redis.Redis, keys: Keys, metrics: Sequence[str], generation: int | None = None
+) -> Columns:
+    """Return the named metrics for every switch, or raise NoSnapshot or UnknownNames."""
+    head, (switches, *columns) = _lists(
+        client, keys, lambda _head: ["switches", *metrics], generation
     )
-    info = _info(meta, pttl)
-    return Catalog(info, [s.decode() for s in switches], [m.decode() for m in metrics])
+    unknown = [name for name in metrics if name not in head.metrics]
+    if unknown:
+        raise UnknownNames(metrics=unknown, info=head.info)
+    return Columns(head.info, switches, list(metrics), columns)
 
 
-def read_every_column(client: redis.Redis, keys: Keys, hint: Sequence[str]) -> Columns:
-    """Return every metric of every switch, or raise NoSnapshot.
+def read_catalog(client: redis.Redis, keys: Keys, generation: int | None = None) -> Catalog:
+    """Return the snapshot's switch ids and metric names, or raise NoSnapshot."""
+    head, (switches,) = _lists(client, keys, lambda _head: ["switches"], generation)
+    return Catalog(head.info, [s.decode() for s in switches], list(head.metrics))
 
-    ``hint`` guesses the snapshot's metric names (the names of the last answer): when it is
-    right, which is nearly always, this costs one round trip; else the read runs again with
-    the names it found. Each attempt is one MULTI/EXEC, so the answer is one generation.
-    """
-    names = list(hint)
-    for _attempt in range(3):
-        commands: list[Command] = [
-            (b"LRANGE", keys.switches.encode(), b"0", b"-1"),
-            (b"LRANGE", keys.metrics.encode(), b"0", b"-1"),
-        ]
-        commands += [(b"LRANGE", keys.metric(name).encode(), b"0", b"-1") for name in names]
-        meta, pttl, switches, metrics, *columns = _transaction(client, keys, commands)
-        info = _info(meta, pttl)
-        found = [name.decode() for name in metrics]
-        if found == names:
-            return Columns(info, switches, names, columns)
-        names = found  # the table's columns changed since the hint was taken
-    raise NoSnapshot("the snapshot's metrics kept changing while being read")
+
+def read_every_column(client: redis.Redis, keys: Keys, generation: int | None = None) -> Columns:
+    """Return every metric of every switch, or raise NoSnapshot."""
+    head, (switches, *columns) = _lists(
+        client, keys, lambda guess: ["switches", *guess.metrics], generation
+    )
+    return Columns(head.info, switches, list(head.metrics), columns)

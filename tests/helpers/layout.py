@@ -18,13 +18,12 @@ def table(rows: dict[str, list[str]], metrics: list[str]) -> Table:
 def dump(client: Any, keys: Keys) -> dict[str, Any]:
     """Return every key under the prefix: type, content, and whether it expires.
 
-    Times and snapshot ids are dropped and TTLs reduced to a flag, so dumps taken apart compare
+    Times and snapshot ids are dropped (from the fence and every generation's meta hash) and
+    TTLs reduced to a flag, so dumps taken apart compare
     equal; so is the fence's count of tokens issued, which every refresh advances when it starts.
     """
-    volatile = {
-        keys.meta: ("written_at", "fetched_at", "source_time", "snapshot"),
-        keys.fence: ("issued", "written_at", "source_time", "snapshot"),
-    }
+    meta_fields = ("written_at", "fetched_at", "source_time", "snapshot")
+    fence_fields = ("issued", "written_at", "source_time", "snapshot", "expires_at")
     names = sorted(client.scan_iter(match=keys.prefix + ":*", count=10_000))
     pipe = client.pipeline(transaction=False)
     for name in names:
@@ -40,7 +39,10 @@ def dump(client: Any, keys: Keys) -> dict[str, Any]:
         content, ttl = replies[2 * index], replies[2 * index + 1]
         if kind == "hash":
             content = {k.decode(): v.decode() for k, v in content.items()}
-            for field in volatile.get(name.decode(), ()):
+            volatile = fence_fields if name.decode() == keys.fence else ()
+            if name.decode().endswith(keys.at("").meta.removeprefix(keys.at("").base)):
+                volatile = meta_fields
+            for field in volatile:
                 content.pop(field, None)
         elif kind == "list":
             content = [item.decode() for item in content]

@@ -1,13 +1,13 @@
-"""The packed write path against a real Redis: same result as the pipeline path, and atomic."""
+"""The batched write against a real Redis: every key as the table says, and all-or-nothing."""
 
 from __future__ import annotations
 
 import pytest
 import redis
 
-from telemetry_common import packing, raw_exec
+from telemetry_common import packing
 from telemetry_common.keys import Keys
-from telemetry_common.reader import read_columns
+from telemetry_common.reader import read_catalog, read_columns, read_metric
 from telemetry_common.writer import write_snapshot
 from tests.helpers.layout import dump, table
 
@@ -23,26 +23,24 @@ def big_rows(count: int, offset: int = 0) -> dict[str, list[str]]:
     return rows
 
 
-def test_packed_and_pipeline_paths_write_the_same_snapshot(
-    real_redis: redis.Redis, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    data = table(big_rows(12_000), METRICS)
-    assert raw_exec.supports(real_redis)
-    write_snapshot(real_redis, Keys("packed"), data, ttl=30, now=1.0)
-    monkeypatch.setattr(raw_exec, "supports", lambda client: False)
-    write_snapshot(real_redis, Keys("piped"), data, ttl=30, now=1.0)
-    packed = {k.removeprefix("packed"): v for k, v in dump(real_redis, Keys("packed")).items()}
-    piped = {k.removeprefix("piped"): v for k, v in dump(real_redis, Keys("piped")).items()}
-    assert len(packed) == 12_002 + 3 + 6  # switches, metric lists, lists, meta, counters, fence
-    assert packed == piped
-    assert real_redis.hgetall("packed:switch:ünï,code") == {
-        b"A": b"4",
-        b"B.b": b"5",
-        b"C_c": b"6e-3",
-    }
+def test_a_large_generation_holds_exactly_the_table(real_redis: redis.Redis) -> None:
+    rows = big_rows(45_000)  # more than one batch of hashes, list pushes and list reads
+    keys = Keys("packed")
+    generation = write_snapshot(real_redis, keys, table(rows, METRICS), ttl=30, now=1.0)
+    at = keys.at(generation)
+    found = dump(real_redis, keys)
+    assert len(found) == 45_002 + 3 + 3 + 3  # hashes, metric lists, 2 lists + meta, 3 others
+    for switch, values in rows.items():
+        assert found[at.switch(switch)] == ("hash", dict(zip(METRICS, values)), "expires")
+    columns = read_columns(real_redis, keys, METRICS)
+    assert columns.switches == [switch.encode() for switch in rows]
+    for column, name in enumerate(METRICS):
+        assert columns.columns[column] == [values[column].encode() for values in rows.values()]
+    assert read_catalog(real_redis, keys).metrics == METRICS
+    assert read_metric(real_redis, keys, "ünï,code", "C_c").value == b"6e-3"
 
 
-def test_a_write_that_fails_mid_stream_writes_nothing(
+def test_a_write_that_fails_mid_stream_publishes_nothing(
     real_redis: redis.Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     keys = Keys()
@@ -60,7 +58,15 @@ def test_a_write_that_fails_mid_stream_writes_nothing(
     monkeypatch.setattr(packing, "rows", fail_on_second_block)
     with pytest.raises(MemoryError):
         write_snapshot(real_redis, keys, table(big_rows(12_000, offset=7), METRICS), ttl=30)
-    assert dump(real_redis, keys) == before
+    after = dump(real_redis, keys)
+    partial = {name: value for name, value in after.items() if name.startswith("telemetry:2:")}
+    assert len(partial) == 2_000  # the first batch, never pointed at, expiring by itself
+    assert {value[2] for value in partial.values()} == {"expires"}
+    assert {k: v for k, v in after.items() if k not in partial} == {
+        **before,
+        "telemetry:generation": ("string", "2", -1),
+    }
     monkeypatch.setattr(packing, "rows", real_rows)
     assert read_columns(real_redis, keys, ["A"]).info.generation == 1
-    assert write_snapshot(real_redis, keys, table(big_rows(10), METRICS), ttl=30) == 2
+    assert write_snapshot(real_redis, keys, table(big_rows(10), METRICS), ttl=30) == 3
+    assert read_columns(real_redis, keys, ["A"]).info.generation == 3

@@ -211,10 +211,10 @@ def test_a_503_says_so_when_the_refresh_could_not_be_requested(
 def test_expired_snapshot_is_503_saying_since_when_it_is_stale(fake: fakeredis.FakeRedis) -> None:
     keys = Keys()
     put_snapshot(fake, ttl=2)
-    expires_at = float(fake.hget(keys.last_snapshot, "expires_at"))
+    expires_at = int(fake.hget(keys.fence, "expires_at")) / 1000  # Unix ms
     client = make_app(fake).test_client()
     assert client.get("/telemetry/GetMetric?switch=1&metric=Latency").status_code == 200
-    wait_for(lambda: not fake.exists(keys.meta), 10, message="the snapshot to expire")
+    wait_for(lambda: not fake.exists(keys.current), 10, message="the snapshot to expire")
     response = client.get("/telemetry/GetMetric?switch=1&metric=Latency")
     assert response.status_code == 503
     expired = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires_at))
