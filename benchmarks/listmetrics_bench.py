@@ -50,9 +50,10 @@ def snapshot(url: str, switches: int) -> None:
 def floor(client: redis.Redis, names: list[str]) -> bytes:
     """Read the columns in one redis-py MULTI/EXEC and join them into CSV bytes."""
     keys, pipe = Keys(PREFIX), client.pipeline(transaction=True)
-    pipe.lrange(keys.switches, 0, -1)
+    at = keys.at(client.get(keys.current).decode())  # type: ignore[union-attr]
+    pipe.lrange(at.switches, 0, -1)
     for name in names:
-        pipe.lrange(keys.metric(name), 0, -1)
+        pipe.lrange(at.metric(name), 0, -1)
     ids, *columns = pipe.execute()
     return csv_table(b"switch", names, ids, columns)
 

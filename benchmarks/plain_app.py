@@ -19,6 +19,7 @@ def plain_app() -> Flask:
     """Return the plain GetMetric app (a WSGI factory) for the Redis and prefix in the env."""
     client = redis.Redis.from_url(os.environ["TELEMETRY_REDIS_URL"])
     keys = Keys(os.environ["TELEMETRY_KEY_PREFIX"])
+    at = keys.at(client.get(keys.current).decode())  # type: ignore[union-attr]  # the one snapshot
     app = Flask("plain", static_folder=None)
 
     @app.get("/readyz")
@@ -28,7 +29,7 @@ def plain_app() -> Flask:
     @app.get("/telemetry/GetMetric")
     def get_metric() -> Response:
         switch, metric = request.args["switch"], request.args["metric"]
-        value = client.hget(keys.switch(switch), metric)
+        value = client.hget(at.switch(switch), metric)
         if not isinstance(value, bytes):
             abort(404)
         body = b"switch,%s\n%s,%s\n" % (metric.encode(), switch.encode(), value)

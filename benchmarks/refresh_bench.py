@@ -54,7 +54,7 @@ def refresh(client: redis.Redis, body: bytes) -> float:
 def reference(client: redis.Redis, body: bytes) -> tuple[float, float]:
     """Time the plain reference write; return (wall seconds, Redis EXEC seconds)."""
     table = parse_counters(body)
-    keys = Keys("reference")
+    keys = Keys().at("reference")
     client.config_resetstat()
     start = time.perf_counter()
     pipe = client.pipeline(transaction=True)

@@ -1,9 +1,8 @@
 """Refresh on a 3-master Redis Cluster against the same refresh on a standalone Redis.
 
 One run starts a standalone redis-server and a local 3-master cluster, then refreshes (parse +
-write of the whole snapshot) interleaved: standalone, cluster, cluster through redis-py's
-cluster pipeline (the path a cluster would take without sending the transaction raw to the
-node of the snapshot's slot), and again. Medians and their ratio to standalone are printed.
+write of the whole snapshot) interleaved: standalone, cluster, and again. Medians and their
+ratio to standalone are printed.
 Usage: python -m benchmarks.topology_bench [--switches 10000] [--repeat 7]
 """
 
@@ -20,8 +19,7 @@ from benchmarks.refresh_bench import TTL, make_body
 from refresher_worker.parser import parse_counters
 from telemetry_common.keys import Keys
 from telemetry_common.redis_client import connect
-from telemetry_common.snapshot import SourceInfo
-from telemetry_common.writer import Plan, meta_fields, write_snapshot
+from telemetry_common.writer import write_snapshot
 from telemetry_stack.servers.cluster import LocalCluster
 from telemetry_stack.servers.redis_server import RedisServer
 
@@ -29,21 +27,8 @@ KEYS = Keys("{telemetry}")
 
 
 def routed(client: Any, body: bytes) -> None:
-    """Refresh as the refresher does: parse, then write_snapshot (raw to the slot's node)."""
+    """Refresh as the refresher does: parse, then write_snapshot (to the slot's node)."""
     write_snapshot(client, KEYS, parse_counters(body), ttl=TTL)
-
-
-def cluster_pipeline(client: Any, body: bytes) -> None:
-    """Refresh with the same commands sent through RedisCluster.pipeline(transaction=True)."""
-    table = parse_counters(body)
-    now = time.time()
-    meta = meta_fields(table, TTL, SourceInfo(), now, "bench")
-    stamp = f"{now:.3f}".encode()
-    plan = Plan(KEYS, table, TTL, [], meta, [b"1", stamp, b"bench", stamp], now)
-    pipe = client.pipeline(transaction=True)
-    for name, *args in plan.commands():
-        pipe.execute_command(name.decode(), *args)
-    pipe.execute()
 
 
 def timed(action: Callable[[Any, bytes], None], client: Any, body: bytes) -> float:
@@ -63,7 +48,6 @@ def run(switches: int, repeat: int) -> dict[str, list[float]]:
         cases = {
             "standalone": (routed, standalone),
             "cluster": (routed, clustered),
-            "cluster, redis-py pipeline": (cluster_pipeline, clustered),
         }
         times: dict[str, list[float]] = {name: [] for name in cases}
         for _ in range(repeat):

@@ -69,9 +69,10 @@ def main() -> None:
         from benchmarks.plain_app import plain_app
 
         client, keys = redis.Redis.from_url(server.url), Keys(api_bench.PREFIX)
+        at = keys.at(client.get(keys.current).decode())  # type: ignore[union-attr]
 
         def hget(_environ: dict[str, Any], _start: Any) -> list[bytes]:
-            value = client.hget(keys.switch(str(random.randint(1, 1000))), "Latency")
+            value = client.hget(at.switch(str(random.randint(1, 1000))), "Latency")
             return [value if isinstance(value, bytes) else b""]
 
         apps: dict[str, Callable[..., Any]] = {

@@ -21,6 +21,7 @@ from typing import Any
 
 import redis
 from redis.commands.core import Script
+from redis.exceptions import NoScriptError
 from redis.utils import str_if_bytes
 
 from telemetry_common import cluster_route
@@ -42,7 +43,7 @@ if g == '' then g = redis.call('GET', KEYS[1]) end
 if not g then return {} end
 local base = ARGV[2] .. g
 local pttl = redis.call('PTTL', base .. ARGV[3])
-if pttl < 0 then return {g} end
+if pttl == -2 then return {g} end
 local names = {}
 if ARGV[5] == '1' then names = redis.call('LRANGE', base .. ARGV[4], 0, -1) end
 local result = {g, pttl, redis.call('HGETALL', base .. ARGV[3]), names}
@@ -237,7 +238,7 @@ def _lists_on(
     for _attempt in range(ATTEMPTS):
         at, count = keys.at(guess.info.generation), guess.info.switch_count
         pipe: Any = client.pipeline(transaction=False)
-        script(keys=[keys.current], args=args, client=pipe)
+        pipe.evalsha(script.sha, 1, keys.current, *args)  # a Script in a pipeline costs a trip
         spans = []
         for name in wanted(guess):
             key = at.switches if name == "switches" else at.metric(name)
@@ -246,9 +247,13 @@ def _lists_on(
                 pipe.lrange(key, start, start + SLICE - 1 if start + SLICE < count else -1)
             spans.append(len(starts))
         pipe.pttl(at.meta)
-        head_reply, *replies, left = pipe.execute()
+        try:
+            head_reply, *replies, left = pipe.execute()
+        except NoScriptError:  # the server lost its scripts (restart, SCRIPT FLUSH)
+            client.script_load(HEAD_SCRIPT)
+            continue
         head = _head(list(head_reply), pinned)
-        if head.info.snapshot == guess.info.snapshot and int(left) > 0:
+        if head.info.snapshot == guess.info.snapshot and int(left) != -2:
             # The guess was the generation asked for, and it lived through the whole read.
             _last[keys] = head
             lists, first = [], 0

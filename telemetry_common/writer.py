@@ -194,7 +194,7 @@ def write_snapshot(
     meta = meta_fields(table, ttl, source, now, snapshot, generation)
     send(client, batches(at, table, meta, str(expiry).encode()))
     flip = client.register_script(FLIP_SCRIPT)
-    args = [token, f"{when:.3f}", snapshot, f"{now:.3f}", generation, expiry]
+    args: list[str | int] = [token, f"{when:.3f}", snapshot, f"{now:.3f}", generation, expiry]
     result = [_text(part) for part in flip(keys=[keys.fence, keys.current, at.meta], args=args)]
     if result[0] == "published":
         return generation

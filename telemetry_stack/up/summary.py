@@ -39,7 +39,8 @@ def render(settings: UpSettings, redis_url: str, redis_kind: str) -> str:
     list_metrics = f"{api}/telemetry/ListMetrics?" + urlencode(
         {"metrics": ",".join(metrics)}, safe=","
     )
-    key = Keys(settings.key_prefix).switch(switch)
+    keys = Keys(settings.key_prefix)
+    key = keys.at("<generation>").switch(switch)
     redis_url = redacted(redis_url)  # a password given in the environment stays there
     refreshers = f"{settings.refreshers} refresher" + ("s" if settings.refreshers > 1 else "")
     count = wsgi_workers(settings.api_workers)  # one on Windows
@@ -54,9 +55,12 @@ def render(settings: UpSettings, redis_url: str, redis_kind: str) -> str:
         f"  generator  {settings.generator_url}/counters",
         f"  Redis      {redis_url}  ({redis_kind})",
         *(
-            [f"             redis-cli -u {shlex.quote(redis_url)} HGETALL {shlex.quote(key)}"]
+            [
+                f"             redis-cli -u {shlex.quote(redis_url)} GET {keys.current}",
+                f"             redis-cli -u {shlex.quote(redis_url)} HGETALL {shlex.quote(key)}",
+            ]
             if parse(redis_url).kind == "standalone"  # redis-cli knows no sentinel/cluster URL
-            else [f"             (ports and the failover command are in the log above; key {key})"]
+            else [f"{'':13}(ports and failover command above; keys {keys.current}, {key})"]
         ),
         *([] if shutil.which("redis-cli") else [NO_CLI]),
         "",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from telemetry_common.keys import Keys
+from telemetry_common.keys import Generation, Keys
 from telemetry_common.snapshot import Table
 
 
@@ -50,3 +50,20 @@ def dump(client: Any, keys: Keys) -> dict[str, Any]:
             content = content.decode()
         result[name.decode()] = (kind, content, "expires" if ttl > 0 else ttl)
     return result
+
+
+def current(client: Any, keys: Keys) -> Generation | None:
+    """Return the key names of the generation the pointer names, or None without one."""
+    generation = client.get(keys.current)
+    return None if generation is None else keys.at(generation.decode())
+
+
+def meta_of(client: Any, keys: Keys, *fields: str) -> list[Any]:
+    """Return fields of the current generation's meta hash (each None when there is none)."""
+    at = current(client, keys)
+    return [None] * len(fields) if at is None else list(client.hmget(at.meta, list(fields)))
+
+
+def meta_field(client: Any, keys: Keys, field: str) -> Any:
+    """Return one field of the current generation's meta hash, or None."""
+    return meta_of(client, keys, field)[0]

@@ -31,10 +31,14 @@ def test_a_large_generation_holds_exactly_the_table(real_redis: redis.Redis) -> 
     found = dump(real_redis, keys)
     assert len(found) == 45_002 + 3 + 3 + 3  # hashes, metric lists, 2 lists + meta, 3 others
     for switch, values in rows.items():
-        assert found[at.switch(switch)] == ("hash", dict(zip(METRICS, values)), "expires")
+        assert found[at.switch(switch)] == (
+            "hash",
+            dict(zip(METRICS, values, strict=True)),
+            "expires",
+        )
     columns = read_columns(real_redis, keys, METRICS)
     assert columns.switches == [switch.encode() for switch in rows]
-    for column, name in enumerate(METRICS):
+    for column in range(len(METRICS)):
         assert columns.columns[column] == [values[column].encode() for values in rows.values()]
     assert read_catalog(real_redis, keys).metrics == METRICS
     assert read_metric(real_redis, keys, "ünï,code", "C_c").value == b"6e-3"

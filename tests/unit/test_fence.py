@@ -14,7 +14,7 @@ from telemetry_common.keys import Keys
 from telemetry_common.reader import read_info
 from telemetry_common.snapshot import SourceInfo
 from telemetry_common.writer import write_snapshot
-from tests.helpers.layout import dump, table
+from tests.helpers.layout import dump, meta_field, table
 
 KEYS = Keys()
 OLD = table({"1": ["1"], "2": ["2"]}, ["Hits"])
@@ -45,7 +45,7 @@ def test_a_write_with_an_older_token_writes_nothing_and_says_why(
     with pytest.raises(Fenced) as caught:
         write_snapshot(fake, KEYS, OLD, ttl=10, source=source(8, 100.0), token=old_token)
     assert caught.value.reason == fence.OLDER_TOKEN
-    snapshot = fake.hget(KEYS.meta, "snapshot").decode()
+    snapshot = meta_field(fake, KEYS, "snapshot").decode()
     assert str(caught.value) == (
         "write discarded (token 1, source time 1970-01-01T00:01:40.000Z): a refresh that "
         "started later has already written (token 2, source time 1970-01-01T00:01:40.000Z, "
@@ -64,7 +64,7 @@ def test_a_write_of_older_source_data_writes_nothing_whatever_its_token(
     assert caught.value.reason == fence.OLDER_SOURCE
     assert "Redis holds a snapshot of newer source data" in str(caught.value)
     assert dump(fake, KEYS) == before
-    assert fake.hget(KEYS.meta, "source_tick") == b"13"
+    assert meta_field(fake, KEYS, "source_tick") == b"13"
 
 
 def test_a_restarted_source_whose_tick_starts_again_wins_by_its_time(
@@ -72,7 +72,7 @@ def test_a_restarted_source_whose_tick_starts_again_wins_by_its_time(
 ) -> None:
     write_snapshot(fake, KEYS, OLD, ttl=10, source=source(500, 1000.0))
     assert write_snapshot(fake, KEYS, NEW, ttl=10, source=source(1, 1000.5)) == 2
-    assert fake.hget(KEYS.meta, "source_tick") == b"1"
+    assert meta_field(fake, KEYS, "source_tick") == b"1"
     assert read_info(fake, KEYS).source_time == 1000.5
 
 
@@ -94,63 +94,65 @@ def test_each_snapshot_has_its_own_id_even_when_the_generation_repeats(
     assert len({snapshot for _, snapshot in seen}) == 3
 
 
-def _between_read_and_write(monkeypatch: pytest.MonkeyPatch, race: Callable[[], object]) -> None:
-    """Run ``race`` once, after the next write has read the fence and before it writes."""
-    real_departed = writer.departed
+def _between_write_and_flip(monkeypatch: pytest.MonkeyPatch, race: Callable[[], object]) -> None:
+    """Run ``race`` once, after the next write has written its generation, before its flip."""
+    real_send = writer.send
 
-    def racing(*args: Any) -> Any:
-        monkeypatch.setattr(writer, "departed", real_departed)
+    def racing(*args: Any) -> None:
+        monkeypatch.setattr(writer, "send", real_send)
+        real_send(*args)
         race()
-        return real_departed(*args)
 
-    monkeypatch.setattr(writer, "departed", racing)
+    monkeypatch.setattr(writer, "send", racing)
 
 
-def test_a_write_that_loses_a_race_after_its_read_is_decided_again(
+def test_a_write_overtaken_before_its_flip_is_never_published(
     fake: fakeredis.FakeRedis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     mine, later = issue_token(fake, KEYS), issue_token(fake, KEYS)
-    _between_read_and_write(  # a later refresh writes first
+    _between_write_and_flip(  # a later refresh publishes first
         monkeypatch,
         lambda: write_snapshot(fake, KEYS, NEW, ttl=10, source=source(3, 30.0), token=later),
     )
     with pytest.raises(Fenced) as caught:
         write_snapshot(fake, KEYS, OLD, ttl=10, source=source(3, 30.0), token=mine)
     assert caught.value.reason == fence.OLDER_TOKEN
-    assert fake.lrange(KEYS.metric("Hits"), 0, -1) == [b"5", b"7"]
-    assert fake.hget(KEYS.meta, "generation") == b"1"
+    assert fake.get(KEYS.current) == b"2"  # the later refresh's generation
+    assert read_info(fake, KEYS).source_etag == '"run-3"'
+    assert fake.lrange(KEYS.at(2).metric("Hits"), 0, -1) == [b"5", b"7"]
+    assert fake.lrange(KEYS.at(1).metric("Hits"), 0, -1) == [b"1", b"2"]  # never pointed at
+    assert 0 < fake.pttl(KEYS.at(1).metric("Hits")) <= 10_000  # it expires by itself
 
 
-def test_a_write_that_loses_a_race_to_an_older_one_writes_after_it(
+def test_a_write_overtaken_by_an_older_one_publishes_after_it(
     fake: fakeredis.FakeRedis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     earlier, mine = issue_token(fake, KEYS), issue_token(fake, KEYS)
-    _between_read_and_write(  # an earlier refresh writes first
+    _between_write_and_flip(  # an earlier refresh publishes first
         monkeypatch,
         lambda: write_snapshot(fake, KEYS, OLD, ttl=10, source=source(3, 30.0), token=earlier),
     )
-    assert write_snapshot(fake, KEYS, NEW, ttl=10, source=source(4, 40.0), token=mine) == 2
-    assert fake.lrange(KEYS.metric("Hits"), 0, -1) == [b"5", b"7"]
-    assert fake.keys(KEYS.switch("2")) == []  # the earlier table's switch left with it
+    assert write_snapshot(fake, KEYS, NEW, ttl=10, source=source(4, 40.0), token=mine) == 1
+    assert fake.get(KEYS.current) == b"1"
+    assert fake.lrange(KEYS.at(1).metric("Hits"), 0, -1) == [b"5", b"7"]
+    assert fake.keys(KEYS.at(1).switch("2")) == []  # the earlier table's switch is not in it
 
 
-def test_a_write_that_keeps_losing_races_gives_up_having_written_nothing(
+def test_a_generation_that_expired_before_its_flip_is_not_published(
     fake: fakeredis.FakeRedis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write_snapshot(fake, KEYS, OLD, ttl=10, source=source(1, 10.0))
-    before = dump(fake, KEYS)
-    real_departed = writer.departed
-    calls = []
 
-    def someone_touches_the_fence(*args: Any) -> Any:
-        calls.append(1)
-        fake.hset(KEYS.fence, "touched", len(calls))
-        return real_departed(*args)
+    def expire_generation_2() -> None:  # as a writer paused past its TTL would find it
+        for key in fake.keys(KEYS.at(2).base + ":*"):
+            fake.delete(key)
 
-    monkeypatch.setattr(writer, "departed", someone_touches_the_fence)
+    _between_write_and_flip(monkeypatch, expire_generation_2)
     with pytest.raises(Fenced) as caught:
-        write_snapshot(fake, KEYS, NEW, ttl=10, source=source(2, 20.0))
-    assert caught.value.reason == fence.CONTENDED and len(calls) == writer.ATTEMPTS
-    after = dump(fake, KEYS)
-    after[KEYS.fence][1].pop("touched")
-    assert after == before
+        write_snapshot(fake, KEYS, NEW, ttl=10, source=source(2, 20.0), token=99)
+    assert caught.value.reason == fence.EXPIRED
+    assert "its generation expired before it could be published" in str(caught.value)
+    assert fake.get(KEYS.current) == b"1"
+    assert read_fence(fake, KEYS)[0] == fence.Fence(
+        1, 10.0, meta_field(fake, KEYS, "snapshot").decode()
+    )

@@ -39,9 +39,18 @@ from tests.helpers.exposition import parse, switch_samples
 PREFIX = b"telemetry:"
 RQ_KEYS = {b"rq:queues", b"rq:queue:telemetry", b"rq:job:telemetry-refresh"}
 DECOYS = ["secret", "telemetryx:switch:1", "other:switch:1", "{x}:switch:1", "{telemetry}:meta"]
-READS = {b"MULTI", b"EXEC", b"HMGET", b"PTTL", b"HGET", b"EXISTS", b"LRANGE"}
+READS = {
+    b"GET",
+    b"HMGET",
+    b"PTTL",
+    b"HGET",
+    b"EXISTS",
+    b"LRANGE",
+    b"EVALSHA",
+    b"SCRIPT",
+}  # EVALSHA: reader.py's read-only scripts
 SETUP = {b"HELLO", b"CLIENT"}  # sent once per new connection
-ENQUEUE = {b"SADD", b"INFO", b"EVALSHA", b"SCRIPT"}  # RQ asking for a refresh
+ENQUEUE = {b"SADD", b"INFO", b"EVALSHA", b"SCRIPT", b"MULTI", b"EXEC"}  # RQ asking for a refresh
 PATHS = ["/telemetry/GetMetric", "/telemetry/ListMetrics", "/telemetry/switches"]
 PATHS += ["/telemetry/metrics", "/healthz", "/readyz", "/metrics", "/openapi.json"]
 PATHS += ["/telemetry/prometheus", "/"]

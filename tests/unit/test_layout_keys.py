@@ -20,19 +20,24 @@ PACKAGES = [
 def test_key_names_under_the_default_prefix() -> None:
     keys = Keys()
     assert DEFAULT_PREFIX == "telemetry"
-    assert keys.switch("2") == "telemetry:switch:2"
-    assert keys.metric("Latency") == "telemetry:metric:Latency"
-    assert keys.switches == "telemetry:switches"
-    assert keys.metrics == "telemetry:metrics"
-    assert keys.meta == "telemetry:meta"
+    assert keys.current == "telemetry:current"
+    assert keys.at(7).switch("2") == "telemetry:7:switch:2"
+    assert keys.at(7).metric("Latency") == "telemetry:7:metric:Latency"
+    assert keys.at(7).switches == "telemetry:7:switches"
+    assert keys.at(7).metrics == "telemetry:7:metrics"
+    assert keys.at(7).meta == "telemetry:7:meta"
+    assert keys.generation_base + "7" == keys.at(7).base
     assert keys.generation == "telemetry:generation"
+    assert keys.fence == "telemetry:fence"
     assert keys.status == "telemetry:refresher:status"
     assert keys.leader == "telemetry:refresher:leader"
 
 
 def test_a_cluster_prefix_puts_every_key_in_one_hash_slot() -> None:
     keys = Keys("{telemetry}")
-    names = [keys.switch("7"), keys.metric("CpuUsage"), keys.switches, keys.meta, keys.generation]
+    at = keys.at(12)
+    names = [at.switch("7"), at.metric("CpuUsage"), at.switches, at.meta, keys.generation]
+    names += [keys.current, keys.fence, keys.status, keys.leader]
     # Redis Cluster hashes only the part inside the first {...}: the same for every key.
     assert {re.search(r"\{(.+?)\}", name).group(1) for name in names} == {"telemetry"}  # type: ignore[union-attr]
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import fakeredis
 import pytest
 
 from telemetry_common.keys import Keys
 from telemetry_common.reader import (
+    GenerationGone,
     NoSnapshot,
     UnknownNames,
     read_catalog,
@@ -84,6 +87,73 @@ def test_no_snapshot_when_nothing_was_written_or_it_expired(fake: fakeredis.Fake
         with pytest.raises(NoSnapshot):
             read()
     write_snapshot(fake, KEYS, table(ROWS, METRICS), ttl=10)
-    fake.delete(KEYS.meta)  # what expiry does to the whole snapshot, the meta key first
+    fake.delete(KEYS.current)  # what expiry does: the pointer and the generation go together
     with pytest.raises(NoSnapshot):
         read_metric(fake, KEYS, "1", "Latency")
+    with pytest.raises(NoSnapshot):
+        read_columns(fake, KEYS, ["Latency"])
+
+
+def test_a_pinned_generation_reads_until_it_is_gone(fake: fakeredis.FakeRedis) -> None:
+    write_snapshot(fake, KEYS, table(ROWS, METRICS), ttl=10)
+    write_snapshot(fake, KEYS, table({"9": ["1", "2", "3"]}, METRICS), ttl=10)
+    assert read_columns(fake, KEYS, ["CpuUsage"]).switches == [b"9"]
+    old = read_columns(fake, KEYS, ["CpuUsage"], generation=1)
+    assert (old.info.generation, old.columns) == (1, [[b"3.25", b"4", b"5.5"]])
+    assert read_metric(fake, KEYS, "sw-3", "Latency", generation=1).value == b"7"
+    for key in fake.keys(KEYS.at(1).base + ":*"):
+        fake.delete(key)
+    for read in (
+        lambda: read_metric(fake, KEYS, "1", "Latency", generation=1),
+        lambda: read_columns(fake, KEYS, ["Latency"], generation=1),
+        lambda: read_info(fake, KEYS, generation=1),
+    ):
+        with pytest.raises(GenerationGone, match="generation 1 is no longer held"):
+            read()
+
+
+def test_a_read_follows_the_pointer_to_a_new_generation(fake: fakeredis.FakeRedis) -> None:
+    write_snapshot(fake, KEYS, table(ROWS, METRICS), ttl=10)
+    assert read_catalog(fake, KEYS).info.generation == 1  # this process last read generation 1
+    write_snapshot(
+        fake, KEYS, table({"9": ["1", "2", "3"], "8": ["4", "5", "6"]}, ["A", "B", "C"]), ttl=10
+    )
+    found = read_columns(fake, KEYS, ["C", "A"])
+    assert (found.info.generation, found.switches) == (2, [b"9", b"8"])
+    assert found.columns == [[b"3", b"6"], [b"1", b"4"]]
+
+
+class ExpiringMidRead:
+    """A pipeline that lets generation 1 expire while it runs: its last reply, PTTL, says gone.
+
+    Before it answers, generation 1 is deleted and generation 2 published, as a refresh and
+    the TTL would have done meanwhile.
+    """
+
+    def __init__(self, fake: fakeredis.FakeRedis, real: Any) -> None:
+        self.fake, self.real = fake, real
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def execute(self) -> list[Any]:
+        replies = list(self.real.execute())
+        if self.fake.exists(KEYS.at(1).meta):
+            for key in self.fake.keys(KEYS.at(1).base + ":*"):
+                self.fake.delete(key)
+            write_snapshot(self.fake, KEYS, table({"7": ["1", "2", "3"]}, METRICS), ttl=10)
+            replies[-1] = -2
+        return replies
+
+
+def test_a_generation_that_expires_mid_read_is_read_again_on_the_new_one(
+    fake: fakeredis.FakeRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_snapshot(fake, KEYS, table(ROWS, METRICS), ttl=10)
+    read_catalog(fake, KEYS)  # this process last read generation 1
+    real_pipeline = fake.pipeline
+    monkeypatch.setattr(
+        fake, "pipeline", lambda transaction=True: ExpiringMidRead(fake, real_pipeline(transaction))
+    )
+    found = read_columns(fake, KEYS, ["Latency", "CpuUsage"])
+    assert (found.info.generation, found.switches, found.columns) == (2, [b"7"], [[b"3"], [b"2"]])

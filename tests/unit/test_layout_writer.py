@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 
@@ -145,7 +146,7 @@ def test_batches_are_exactly_the_commands_of_the_generation() -> None:
     assert pushed[at.metrics.encode()] == [b"A", b"Bb", b"C.c"]
     assert lists[-2][:2] == (b"HSET", at.meta.encode())  # the meta hash is written last
     assert lists[-1] == (b"PEXPIREAT", at.meta.encode(), b"99")
-    for command, following in zip(lists, lists[1:], strict=False):
+    for command, following in itertools.pairwise(lists):
         if command[0] == b"RPUSH":  # in the same batch, so in the same MULTI/EXEC
             assert following == (b"PEXPIREAT", command[1], b"99")
     expired = {command[1] for command in decoded if command[0] == b"PEXPIREAT"}

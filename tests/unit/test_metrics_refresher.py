@@ -30,6 +30,7 @@ from refresher_worker.settings import RefresherSettings
 from telemetry_common.keys import Keys
 from telemetry_common.settings import ConfigError
 from tests.helpers import free_port
+from tests.helpers.layout import meta_field
 
 CSV = b"switch,Latency,Errors\n1,0.5,3\n2,1.25,0\n"
 SETTINGS = RefresherSettings(source_url="http://source.invalid/counters", fetch_timeout=0.5)
@@ -235,7 +236,7 @@ def test_a_refresh_overtaken_during_its_fetch_is_fenced_counted_and_logged_once(
     assert probe.value("telemetry_refresh_fenced_total", reason="older_source") == 1
     assert probe.value("telemetry_refresh_fenced_total", reason="older_token") == 0
     assert probe.value("telemetry_source_up") == 1
-    assert fake.hget(KEYS.meta, "source_tick") == b"2"
+    assert meta_field(fake, KEYS, "source_tick") == b"2"
     events = [r for r in caplog.records if getattr(r, "event", None) == "fenced"]
     assert len(events) == 1 and events[0].reason == "older_source"  # type: ignore[attr-defined]
     assert events[0].getMessage().startswith("refresh fenced: write discarded (token 1, ")

@@ -141,7 +141,10 @@ def test_a_standby_takes_over_when_the_leader_stops(fake: fakeredis.FakeRedis) -
 def test_a_new_leader_continues_the_cadence_of_the_snapshot(
     fake: fakeredis.FakeRedis, age: float
 ) -> None:
-    fake.hset(Keys().meta, mapping={"generation": 1, "written_at": f"{time.time() - age:.3f}"})
+    fake.hset(
+        Keys().at(1).meta, mapping={"generation": 1, "written_at": f"{time.time() - age:.3f}"}
+    )
+    fake.set(Keys().current, 1)
     calls = Counting()
     a = scheduler(fake, "a", calls, interval=5.0)
     a.step()

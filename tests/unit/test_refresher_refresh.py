@@ -13,6 +13,7 @@ from refresher_worker.settings import RefresherSettings
 from telemetry_common.keys import Keys
 from telemetry_common.reader import read_catalog, read_columns, read_info
 from tests.helpers import free_port
+from tests.helpers.layout import meta_field
 from tests.helpers.source import CSV, Reply, StubSource
 
 KEYS = Keys()
@@ -66,10 +67,10 @@ def test_a_refresh_writes_the_sources_table_and_records_it(
     assert (catalog.switches, catalog.metrics) == (["1", "2"], ["Latency", "Errors"])
     columns = read_columns(fake, KEYS, ["Latency", "Errors"])
     assert columns.columns == [[b"0.5", b"1.25"], [b"3", b"0"]]
-    assert fake.hget(KEYS.switch("2"), "Latency") == b"1.25"
+    assert fake.hget(KEYS.at(1).switch("2"), "Latency") == b"1.25"
     info = read_info(fake, KEYS)
     assert (info.generation, info.source_etag, info.ttl) == (1, '"t1"', 10)
-    assert fake.hget(KEYS.meta, "source_tick") == b"1"
+    assert meta_field(fake, KEYS, "source_tick") == b"1"
     recorded = status(fake)
     assert recorded["state"] == "ok" and recorded["last_outcome"] == "written"
     assert (recorded["rows"], recorded["columns"], recorded["generation"]) == ("2", "2", "1")
@@ -97,7 +98,7 @@ def test_no_etag_is_sent_once_the_snapshot_is_gone(
 ) -> None:
     settings = settings_for(stub.url)
     refresh_once(fake, KEYS, settings)
-    fake.delete(KEYS.meta)  # as when the snapshot expired
+    fake.delete(KEYS.current)  # as when the snapshot expired
     assert refresh_once(fake, KEYS, settings).result == "written"
     assert stub.seen_etags == [None, None]
 

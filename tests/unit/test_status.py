@@ -16,6 +16,7 @@ from telemetry_stack.cli import build_parser, main
 from telemetry_stack.status import command as status
 from tests.helpers import free_port
 from tests.helpers.api import put_snapshot
+from tests.helpers.layout import meta_field
 
 KEYS = Keys()
 ERROR = "http://gen:9001/counters: no complete answer within 3 s"
@@ -82,7 +83,7 @@ def test_a_fresh_snapshot_with_a_leader_and_an_error(
     assert code == 0
     lines = text.splitlines()
     assert lines[0].startswith(f"snapshot    generation {generation}, 2.")
-    snapshot = fake.hget(KEYS.meta, "snapshot").decode()
+    snapshot = meta_field(fake, KEYS, "snapshot").decode()
     assert lines[0].endswith(f"(3 switches x 4 metrics), id {snapshot}")
     assert lines[1] == (
         "refreshers  leader host-1-ab12; 2 beating: host-1-ab12 (leader), host-2-cd34 (standby)"

@@ -18,7 +18,10 @@ def test_summary_shows_every_url_with_commands_to_try(monkeypatch: pytest.Monkey
     assert "curl 'http://127.0.0.1:8081/telemetry/ListMetrics?metrics=Latency,CpuUsage'" in text
     assert "generator  http://127.0.0.1:9002/counters" in text
     assert "Redis      redis://127.0.0.1:6390/0  (redis-server started here)" in text
-    assert "redis-cli -u redis://127.0.0.1:6390/0 HGETALL 'telemetry:switch:sw 1'" in text
+    assert "redis-cli -u redis://127.0.0.1:6390/0 GET telemetry:current\n" in text
+    assert (
+        "redis-cli -u redis://127.0.0.1:6390/0 HGETALL 'telemetry:<generation>:switch:sw 1'" in text
+    )
     assert "Ctrl-C" in text
 
 
