@@ -80,18 +80,20 @@ class Stack:
 
 def generation(client: redis.Redis) -> int:
     """Return the live snapshot's generation, 0 when there is none."""
-    value = client.hget(KEYS.meta, "generation")
+    value = client.get(KEYS.current)
     return int(value) if value else 0
 
 
 def snapshot_dump(client: redis.Redis) -> dict[bytes, object]:
-    """Return the serialized content of every snapshot key (not the refresher's own keys).
+    """Return the serialized content of the live generation's keys, the pointer and the fence.
 
     The fence hash is read field by field, without its count of tokens issued, which every
     refresh advances when it starts, failed or not.
     """
-    own = KEYS.status.rpartition(":")[0].encode()  # status, leader lock, heartbeats
-    names = [k for k in client.scan_iter(match=f"{PREFIX}:*") if not k.startswith(own)]
+    live = client.get(KEYS.current)
+    names = [KEYS.current.encode(), KEYS.generation.encode(), KEYS.fence.encode()]
+    if live is not None:
+        names += list(client.scan_iter(match=KEYS.at(live.decode()).base + ":*"))
     found: dict[bytes, object] = {name: client.dump(name) for name in sorted(names)}
     if KEYS.fence.encode() in found:
         fence: dict[bytes, bytes] = client.hgetall(KEYS.fence)  # type: ignore[assignment]

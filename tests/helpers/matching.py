@@ -7,33 +7,33 @@ from typing import Any
 
 import requests
 
-from telemetry_common.keys import Keys
+from telemetry_common.keys import Generation, Keys
 
 Get = Callable[[str], requests.Response]
+Commands = Callable[[Generation], list[tuple[Any, ...]]]
 
 
 def same_generation(
-    client: Any, keys: Keys, answer: requests.Response, *commands: tuple[Any, ...]
+    client: Any, keys: Keys, answer: requests.Response, commands: Commands
 ) -> list[Any] | None:
-    """Return ``commands``' results read in one transaction, if Redis holds the answer's generation.
+    """Return ``commands``' results on the answer's generation, if Redis still holds it whole.
 
     ``client`` is a redis.Redis or a RedisCluster (its one-slot transaction).
     """
+    at = keys.at(answer.headers["X-Telemetry-Generation"])
     pipe = client.pipeline(transaction=True)
-    pipe.hget(keys.meta, "generation")
-    for name, *args in commands:
+    pipe.exists(at.meta)  # a generation's keys all expire at one instant
+    for name, *args in commands(at):
         getattr(pipe, name)(*args)
-    generation, *results = pipe.execute()
-    if generation is None or int(generation) != int(answer.headers["X-Telemetry-Generation"]):
-        return None
-    return list(results)
+    alive, *results = pipe.execute()
+    return list(results) if alive else None
 
 
 def get_metric_matches(client: Any, keys: Keys, get: Get) -> bool:
     """Check GetMetric of switch 7's Latency; False when a refresh fell in between."""
     answer = get("/telemetry/GetMetric?switch=7&metric=Latency")
     assert answer.status_code == 200, answer.text
-    found = same_generation(client, keys, answer, ("hget", keys.switch("7"), "Latency"))
+    found = same_generation(client, keys, answer, lambda at: [("hget", at.switch("7"), "Latency")])
     if found is None:
         return False
     assert answer.text == f"switch,Latency\n7,{found[0].decode()}\n"
@@ -48,9 +48,11 @@ def list_metrics_match(client: Any, keys: Keys, get: Get, asked: str, switches: 
         client,
         keys,
         answer,
-        ("lrange", keys.switches, 0, -1),
-        ("lrange", keys.metric("CpuUsage"), 0, -1),
-        ("lrange", keys.metric("Latency"), 0, -1),
+        lambda at: [
+            ("lrange", at.switches, 0, -1),
+            ("lrange", at.metric("CpuUsage"), 0, -1),
+            ("lrange", at.metric("Latency"), 0, -1),
+        ],
     )
     if found is None:
         return False

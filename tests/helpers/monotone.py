@@ -14,6 +14,7 @@ import redis
 import requests
 
 from telemetry_common.keys import Keys
+from tests.helpers.layout import meta_field
 
 
 class Monotone:
@@ -52,7 +53,7 @@ class Monotone:
     def _watch_redis(self) -> None:
         while not self._stop.is_set():
             try:
-                value = self.client.hget(self.keys.meta, "source_time")
+                value = meta_field(self.client, self.keys, "source_time")
             except redis.RedisError:
                 time.sleep(0.05)
                 continue

@@ -31,15 +31,16 @@ def generator(switches: int = 30, tick: str = "1") -> tuple[Service, str]:
 
 def generation(client: redis.Redis) -> int:
     """Return the live snapshot's generation, 0 when there is none."""
-    value = client.hget(KEYS.meta, "generation")
+    value = client.get(KEYS.current)
     return int(value) if value else 0
 
 
 def snapshot_dump(client: redis.Redis) -> dict[str, bytes | None]:
-    """Return the serialized content of every key of the live snapshot."""
+    """Return the serialized content of every key of the live snapshot, and the pointer."""
     catalog = read_catalog(client, KEYS)
-    names = [KEYS.meta, KEYS.generation, KEYS.switches, KEYS.metrics]
-    names += [KEYS.switch(s) for s in catalog.switches] + [KEYS.metric(m) for m in catalog.metrics]
+    at = KEYS.at(catalog.info.generation)
+    names = [KEYS.current, KEYS.generation, at.meta, at.switches, at.metrics]
+    names += [at.switch(s) for s in catalog.switches] + [at.metric(m) for m in catalog.metrics]
     return {name: client.dump(name) for name in names}
 
 

@@ -61,7 +61,7 @@ class SentinelStack:
 def generation_on(client: redis.Redis) -> int:
     """Return the live snapshot's generation on that node, 0 when none or unreachable."""
     try:
-        value = client.hget(KEYS.meta, "generation")
+        value = client.get(KEYS.current)
     except redis.RedisError:
         return 0
     return int(value) if value else 0

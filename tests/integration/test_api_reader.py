@@ -55,11 +55,12 @@ def test_packed_and_pipelined_reads_agree(real_redis: redis.Redis, redis_url: st
 def test_a_redis_error_is_raised_and_the_connection_stays_usable(
     real_redis: redis.Redis, redis_url: str
 ) -> None:
-    real_redis.set(KEYS.meta, "not a hash")
+    real_redis.set(KEYS.current, "3")
+    real_redis.set(KEYS.at(3).meta, "not a hash")
     client = connect(redis_url)
     with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
         reader.read_info(client, KEYS)
-    real_redis.delete(KEYS.meta)
+    real_redis.delete(KEYS.at(3).meta, KEYS.current)
     with pytest.raises(reader.NoSnapshot):
         reader.read_info(client, KEYS)
     fill(real_redis)

@@ -14,7 +14,6 @@ import os
 import re
 import signal
 import time
-from typing import Any
 
 import pytest
 import redis
@@ -22,6 +21,7 @@ import redis
 from telemetry_stack.servers.redis_server import RedisServer
 from tests.helpers import wait_for
 from tests.helpers.faults import KEYS, TTL, Stack, status
+from tests.helpers.layout import meta_of
 from tests.helpers.load import Load, Sample, report, statuses
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
@@ -43,9 +43,7 @@ def test_generator_stopped_snapshot_expires_at_its_ttl_then_fresh_data_on_return
             last: list[tuple[int, float, float]] = []  # generation, written_at, source_time
 
             def expired() -> bool:
-                found: list[Any] = client.hmget(
-                    KEYS.meta, ["generation", "written_at", "source_time"]
-                )
+                found = meta_of(client, KEYS, "generation", "written_at", "source_time")
                 if found[0] is None:
                     return True
                 last[:] = [(int(found[0]), float(found[1]), float(found[2]))]

@@ -16,6 +16,7 @@ import redis
 from telemetry_stack.servers.redis_server import RedisServer
 from tests.helpers import leader_of, wait_for
 from tests.helpers.faults import INTERVAL, KEYS, TTL, Stack, generation, wait_generation_above
+from tests.helpers.layout import meta_field
 from tests.helpers.load import Load, report, statuses
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
@@ -35,7 +36,7 @@ def test_leader_killed_under_load_answers_stay_200_and_younger_than_the_ttl(
             time.sleep(2.0)  # steady state under load
 
             def snapshot_age() -> float:
-                written = client.hget(KEYS.meta, "written_at")
+                written = meta_field(client, KEYS, "written_at")
                 return time.time() - float(written) if written else 0.0
 
             wait_for(lambda: snapshot_age() >= 0.7 * INTERVAL, 5, 0.01, "a refresh about due")

@@ -4,13 +4,13 @@ Two refresher processes and an API read a TickingSource: each fetch gets a new t
 20,000 switches (so that parsing and writing take a while) and a random delay of up to 0.3 s
 before the answer. Round after round, the process running the refresh is frozen with SIGSTOP
 while it fetches, parses or writes (the rounds take these in turn: within the answer's delay,
-at a random moment after the answer was sent, or once the write's MULTI is open), kept frozen
+at a random moment after the answer was sent, or once a batch of the write is open), kept frozen
 until the other refresher has written a newer tick, then resumed with SIGCONT. Meanwhile two
 threads read the snapshot's source time from Redis and its tick from the API without pause:
 neither may ever go back.
 The phase each pause hit is read from the world, not assumed: the refresher's connection to
 the source is still open (fetch), Redis lists a connection inside MULTI (write), or neither
-(parse, and the steps around it).
+(parse, and the steps around it); a generation numbered but not yet published counts as write.
 ``TELEMETRY_TEST_PAUSES`` sets the number of rounds (default 9).
 """
 
@@ -31,6 +31,7 @@ from refresher_worker.stale import worker_identity
 from telemetry_common.keys import REFRESH_JOB_ID, Keys
 from telemetry_stack.servers.redis_server import RedisServer
 from tests.helpers import Service, free_port, wait_for
+from tests.helpers.layout import meta_field
 from tests.helpers.load import report
 from tests.helpers.monotone import Monotone
 from tests.helpers.ticking import Served, TickingSource
@@ -69,9 +70,10 @@ def phase(client: redis.Redis, served: Served) -> str:
     """Return what the frozen refresh was doing: fetch, parse or write."""
     if served.done is None or served.still_read():
         return "fetch"
-    if in_multi(client):
+    begun, published = client.mget([KEYS.generation, KEYS.current])
+    if in_multi(client) or int(begun or 0) > int(published or 0):  # a generation under way
         return "write"
-    written = client.hget(KEYS.meta, "source_tick")
+    written = meta_field(client, KEYS, "source_tick")
     return "after its write" if written and int(written) >= served.tick else "parse"
 
 
@@ -100,7 +102,7 @@ def freeze_once(
     log_before = len(victim.output())
     victim.signal(signal.SIGSTOP)
     hit = phase(client, served)
-    newer = lambda: int(client.hget(KEYS.meta, "source_tick") or 0) > served.tick  # noqa: E731
+    newer = lambda: int(meta_field(client, KEYS, "source_tick") or 0) > served.tick  # noqa: E731
     wait_for(newer, 30, 0.02, "a newer snapshot from the other refresher")
     victim.signal(signal.SIGCONT)
     time.sleep(2.0)  # the resumed refresh ends; the other refreshes on
@@ -136,7 +138,7 @@ def test_a_refresher_frozen_mid_refresh_never_moves_the_snapshot_back(
                 pairs[f"{hit}: {ended}"] += 1
             time.sleep(2.0)
         alive = [service.process.poll() is None for service in refreshers]
-        final_tick = int(client.hget(KEYS.meta, "source_tick") or 0)
+        final_tick = int(meta_field(client, KEYS, "source_tick") or 0)
     finally:
         for service in (api, *refreshers):
             service.signal(signal.SIGCONT)

@@ -20,6 +20,7 @@ from refresher_worker.settings import RefresherSettings
 from telemetry_stack.servers.redis_server import RedisServer
 from tests.helpers import wait_for
 from tests.helpers.faults import INTERVAL, KEYS, Stack, status
+from tests.helpers.layout import meta_field, meta_of
 from tests.helpers.load import report
 from tests.helpers.monotone import Monotone
 from tests.helpers.ticking import TickingSource
@@ -67,7 +68,11 @@ def test_refreshes_racing_never_move_the_snapshot_back(
     assert outcomes["written"] >= 1
     assert int(recorded.get("refreshes_fenced", 0)) == outcomes["fenced"]
     assert int(recorded["refreshes_written"]) == outcomes["written"]
-    assert real_redis.hget(KEYS.meta, "generation") == str(outcomes["written"]).encode()
+    # Each write that passed the first fence check numbered a generation; fenced ones too.
+    live = int(real_redis.get(KEYS.current) or 0)
+    assert meta_field(real_redis, KEYS, "generation") == str(live).encode()
+    assert outcomes["written"] <= int(real_redis.get(KEYS.generation) or 0) <= THREADS * ROUNDS
+    assert real_redis.hget(KEYS.fence, "generation") == str(live).encode()
 
 
 def test_a_restarted_generator_whose_tick_starts_again_wins_at_once(
@@ -77,7 +82,7 @@ def test_a_restarted_generator_whose_tick_starts_again_wins_at_once(
     stack = Stack(private_redis.url)
 
     def live() -> tuple[int, float]:
-        tick, when = client.hmget(KEYS.meta, ["source_tick", "source_time"])
+        tick, when = meta_of(client, KEYS, "source_tick", "source_time")
         return (int(tick), float(when)) if tick and when else (0, 0.0)
 
     try:

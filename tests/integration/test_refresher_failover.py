@@ -10,6 +10,7 @@ import redis
 
 from telemetry_stack.servers.redis_server import RedisServer
 from tests.helpers import leader_of, wait_for
+from tests.helpers.layout import meta_field
 from tests.helpers.processes import KEYS, generation, generator, refresher
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
@@ -31,13 +32,13 @@ def test_a_standby_takes_over_before_the_snapshot_expires(
         old_holder = client.get(KEYS.leader)
 
         def snapshot_age() -> float:
-            written = client.hget(KEYS.meta, "written_at")
+            written = meta_field(client, KEYS, "written_at")
             return time.time() - float(written) if written else 0.0
 
         # The worst moment: just before the leader's next refresh.
         wait_for(lambda: snapshot_age() >= 4.0, 10, 0.02, "a snapshot about to be refreshed")
         before = generation(client)
-        lives_ms = client.pttl(KEYS.meta)  # the snapshot expires this long after the kill
+        lives_ms = client.pttl(KEYS.current)  # the snapshot expires this long after the kill
         leader.signal(signal.SIGKILL)
         killed = time.monotonic()
 
@@ -46,8 +47,8 @@ def test_a_standby_takes_over_before_the_snapshot_expires(
         takeover = refreshed = None
         while (elapsed := time.monotonic() - killed) < SAMPLE_FOR:
             pipe = client.pipeline(transaction=True)
-            pipe.pttl(KEYS.meta)
-            pipe.hget(KEYS.meta, "generation")
+            pipe.pttl(KEYS.current)
+            pipe.get(KEYS.current)
             pipe.get(KEYS.leader)
             pttl, gen_now, holder = pipe.execute()
             if pttl < 0:

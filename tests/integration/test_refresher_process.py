@@ -15,6 +15,7 @@ import requests
 from telemetry_common.reader import read_catalog, read_columns
 from telemetry_stack.servers.redis_server import RedisServer
 from tests.helpers import wait_for
+from tests.helpers.layout import meta_of
 from tests.helpers.processes import KEYS, generation, generator, refresher, snapshot_dump, status
 from tests.helpers.source import Reply, StubSource
 
@@ -44,9 +45,7 @@ def test_the_refresher_fills_redis_with_the_generators_table(
 
         def same_tick() -> tuple[str, list[list[bytes]], list[str]] | None:
             answer = requests.get(url, timeout=2)
-            pipe = client.pipeline(transaction=True)
-            pipe.hmget(KEYS.meta, ["generation", "source_tick"])
-            before, tick = pipe.execute()[0]
+            before, tick = meta_of(client, KEYS, "generation", "source_tick")
             if tick is None or tick.decode() != answer.headers["X-Telemetry-Tick"]:
                 return None
             metrics = read_catalog(client, KEYS).metrics
@@ -62,7 +61,7 @@ def test_the_refresher_fills_redis_with_the_generators_table(
             assert [value.decode() for value in column] == [row[index] for row in rows[1:]]
         recorded = status(client)
         assert recorded["state"] == "ok" and recorded["leader"] == recorded["last_worker"]
-        assert client.ttl(KEYS.meta) <= 5
+        assert client.ttl(KEYS.current) <= 5
     finally:
         assert worker.stop() == 0, worker.output()
         gen.stop()

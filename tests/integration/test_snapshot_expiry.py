@@ -1,8 +1,8 @@
-"""A large snapshot's meta hash expires before any key it describes, never after.
+"""A large generation expires as one: every key and the pointer at the same instant.
 
-Redis times each EXPIRE of a transaction when it runs it, so in a long EXEC the first keys
-written expire first. If the meta hash outlived them, a reader would find a snapshot whose
-switches are gone (a 404 for a known switch) at the moment it expires.
+A generation is written in many batches over a while. Were each key given a relative TTL when
+written, the first keys would expire first, and a reader would find a generation whose early
+switches are gone (a 404 for a known switch). Every key gets one absolute expiry instead.
 """
 
 from __future__ import annotations
@@ -20,18 +20,22 @@ pytestmark = pytest.mark.integration
 KEYS = Keys("expiry")
 
 
-def test_the_meta_hash_expires_before_every_key_of_its_snapshot(real_redis: redis.Redis) -> None:
-    table = parse_counters(make_body(40_000))
-    write_snapshot(real_redis, KEYS, table, ttl=30)
-    pipe = real_redis.pipeline(transaction=True)  # one point in time
-    pipe.pttl(KEYS.meta)
+def test_every_key_of_a_generation_and_the_pointer_expire_at_one_instant(
+    real_redis: redis.Redis,
+) -> None:
+    table = parse_counters(make_body(40_000))  # twenty batches: written over a while
+    generation = write_snapshot(real_redis, KEYS, table, ttl=30)
+    at = KEYS.at(generation)
+    pipe = real_redis.pipeline(transaction=False)
+    pipe.pexpiretime(KEYS.current)
+    pipe.pexpiretime(at.meta)
     for switch in table.switches:
-        pipe.pttl(KEYS.switch(switch))
+        pipe.pexpiretime(at.switch(switch))
     for name in table.metrics:
-        pipe.pttl(KEYS.metric(name))
-    pipe.pttl(KEYS.switches)
-    pipe.pttl(KEYS.metrics)
-    meta, *others = pipe.execute()
-    assert len(others) == 40_000 + 8 + 2 and min(others) > 0
-    assert 0 < meta < min(others), (meta, min(others), max(others))
-    assert min(others) - meta <= 10  # a few milliseconds, not the length of the write
+        pipe.pexpiretime(at.metric(name))
+    pipe.pexpiretime(at.switches)
+    pipe.pexpiretime(at.metrics)
+    instants = pipe.execute()
+    assert len(instants) == 2 + 40_000 + 8 + 2
+    assert len(set(instants)) == 1 and instants[0] > 0  # one absolute expiry, by Redis's clock
+    assert 29_000 < instants[0] - int(real_redis.time()[0]) * 1000 <= 30_000 + 1000

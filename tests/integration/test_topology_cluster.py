@@ -72,11 +72,11 @@ def test_answers_equal_the_cluster_values(stack: ClusterStack, local_cluster: Lo
     first = int(get("/readyz").headers.get("X-Telemetry-Generation", "0") or 0)
     wait_for(get_metric_matches, timeout=15, message="GetMetric equal to the cluster")
     wait_for(list_metrics_match, timeout=15, message="ListMetrics equal to the cluster")
-    later = lambda: int(cluster.hget(KEYS.meta, "generation") or 0) > max(first, 1)  # noqa: E731
+    later = lambda: int(cluster.get(KEYS.current) or 0) > max(first, 1)  # noqa: E731
     wait_for(later, timeout=15, message="snapshots written again")
-    owner = cluster.get_node_from_key(KEYS.meta)
+    owner = cluster.get_node_from_key(KEYS.current)
     assert all(
-        cluster.keyslot(k) == cluster.keyslot(KEYS.meta)
+        cluster.keyslot(k) == cluster.keyslot(KEYS.current)
         for k in cluster.scan_iter(match=f"{PREFIX}*", target_nodes=owner)
     )
     assert "Traceback" not in stack.api.output() + stack.refresher.output()
