@@ -9,6 +9,7 @@ reply (a demoted primary), so a failover is followed without a restart.
 from __future__ import annotations
 
 import contextlib
+import time
 from typing import Any, cast
 
 import redis
@@ -22,7 +23,7 @@ from redis.utils import str_if_bytes
 from telemetry_common.redis_urls import RedisTarget, parse
 from telemetry_common.redis_urls import redacted as redacted
 
-__all__ = ["connect", "connect_target", "follow_primary", "is_cluster", "redacted"]
+__all__ = ["ReplicaPool", "connect", "connect_target", "follow_primary", "is_cluster", "redacted"]
 
 
 class InSyncSentinel(Sentinel):
@@ -39,6 +40,38 @@ class InSyncSentinel(Sentinel):
         linked = [s for s in slaves if str_if_bytes(s.get("master-link-status", "")) == "ok"]
         alive: list[tuple[str, int]] = super().filter_slaves(linked)  # type: ignore[no-untyped-call]
         return alive
+
+
+class ReplicaPool(SentinelConnectionPool):
+    """A pool of connections to the replicas Sentinel names, that moves off the primary.
+
+    With no replica in sync, redis-py connects a replica client to the primary, and the
+    connection stays there for its life, even once a replica is linked. Here each connection
+    handed out is checked against the replicas the sentinels list (asked again at most every
+    RECHECK seconds): one connected elsewhere while a replica is listed is connected anew,
+    through Sentinel, to a replica.
+    """
+
+    RECHECK = 5.0
+
+    def __init__(self, service_name: str, sentinel_manager: Sentinel, **kwargs: Any) -> None:
+        super().__init__(service_name, sentinel_manager, **kwargs)  # type: ignore[no-untyped-call]
+        self.replicas: list[tuple[str, int]] = []
+        self.checked_at = -self.RECHECK
+
+    def get_connection(self, *args: Any, **kwargs: Any) -> Any:
+        """Return a pooled connection, reconnected if a replica is listed and it is elsewhere."""
+        connection = super().get_connection(*args, **kwargs)
+        now = time.monotonic()
+        if now - self.checked_at >= self.RECHECK:
+            self.checked_at = now
+            with contextlib.suppress(redis.RedisError):
+                self.replicas = self.sentinel_manager.discover_slaves(self.service_name)
+        if self.replicas and (connection.host, connection.port) not in self.replicas:
+            connection.disconnect()  # type: ignore[no-untyped-call]
+            with contextlib.suppress(redis.RedisError):  # else the command connects as it can
+                connection.connect()  # type: ignore[no-untyped-call]  # through Sentinel
+        return connection
 
 
 def connect(url: str, *, timeout: float = 0.5, retries: int = 1) -> redis.Redis:
@@ -77,7 +110,9 @@ def connect_target(target: RedisTarget, *, timeout: float, retries: int) -> redi
         sentinel_kwargs["ssl"] = True
     sentinel = InSyncSentinel(list(target.hosts), sentinel_kwargs=sentinel_kwargs)  # type: ignore[no-untyped-call]
     if target.role == "replica":  # a replica the sentinels name; the primary if none is up
-        replica: redis.Redis = sentinel.slave_for(target.service, **options)  # type: ignore[no-untyped-call]
+        replica: redis.Redis = sentinel.slave_for(  # type: ignore[no-untyped-call]
+            target.service, connection_pool_class=ReplicaPool, **options
+        )
         return replica
     primary: redis.Redis = sentinel.master_for(target.service, **options)  # type: ignore[no-untyped-call]
     return primary

@@ -12,9 +12,11 @@ import time
 from collections.abc import Iterator
 
 import pytest
+import requests
 
-from telemetry_stack.servers.sentinel_set import SERVICE, SentinelSet
-from tests.helpers import wait_for
+from telemetry_stack.servers.sentinel_set import SERVICE, NodeServer, SentinelSet
+from tests.helpers import Service, free_port, wait_for
+from tests.helpers.api import put_snapshot
 from tests.helpers.load import Load, report, statuses
 from tests.helpers.topology import SentinelStack, generation_on, generations_go_back, writes_resume
 
@@ -83,3 +85,53 @@ def test_planned_failover_loses_no_answer(
         sentinels.sentinels[0].client().execute_command("SENTINEL", "FAILOVER", SERVICE)
 
     _failover_under_load(stack, failover, request)
+
+
+def test_reads_move_to_the_replica_once_it_is_in_sync(sentinel_set: SentinelSet) -> None:
+    """An API started while its replica is out of sync reads the primary, then moves over."""
+    sentinels, replica = sentinel_set, sentinel_set.replica
+    watcher = sentinels.sentinels[0].client()
+
+    def linked() -> bool:
+        found = watcher.sentinel_slaves(SERVICE)
+        return any(r["port"] == replica.port and r["master-link-status"] == "ok" for r in found)
+
+    replica.client().config_set("masterauth", "cut-replication")  # the primary has none
+    sentinels.primary.client().client_kill_filter(_type="replica")
+    wait_for(lambda: not linked(), 30, 0.2, "the sentinels to see the replica out of sync")
+    put_snapshot(sentinels.primary.client(), ttl=3600)
+    bind = f"127.0.0.1:{free_port()}"
+    env = {
+        "TELEMETRY_REDIS_URL": sentinels.url(),
+        "TELEMETRY_REDIS_READ_URL": sentinels.url(role="replica"),
+    }
+    api = Service(["api", "--bind", bind, "--workers", "1"], env=env)
+    session = requests.Session()
+
+    def served_by(node: NodeServer, count: int = 20) -> int:
+        """Return how many of ``count`` GetMetric answers ``node`` read."""
+        session.get(f"http://{bind}/telemetry/GetMetric?switch=1&metric=Latency")  # loads scripts
+        node.client().config_resetstat()
+        for _ in range(count):
+            answer = session.get(f"http://{bind}/telemetry/GetMetric?switch=1&metric=Latency")
+            assert answer.status_code == 200, answer.text
+        stats = node.client().info("commandstats")
+        return int(stats.get("cmdstat_evalsha", {}).get("calls", 0))
+
+    try:
+        api.wait_http(f"http://{bind}/readyz", timeout=40)
+        assert served_by(sentinels.primary) == 20  # no replica in sync: the primary answers
+        replica.client().config_set("masterauth", "")
+        wait_for(linked, 30, 0.2, "the sentinels to list the replica in sync")
+        listed = time.monotonic()
+        wait_for(
+            lambda: served_by(replica) == 20,
+            20,
+            0.5,
+            "reads on the replica " + api.output()[-3000:],
+        )
+        moved = time.monotonic() - listed
+        print(f"\nFIGURES reads moved to the replica {moved:.1f} s after it was listed in sync")
+        assert served_by(replica, 50) == 50, api.output()
+    finally:
+        api.stop()

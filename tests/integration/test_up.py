@@ -138,7 +138,9 @@ def test_up_serves_the_api_and_stops_every_process_on_ctrl_c(start: type[Up]) ->
     assert f"API        {up.api}" in summary
     assert f"generator  http://127.0.0.1:{up.generator_port}/counters" in summary
     assert "redis-server started for this run" in summary
-    assert re.search(r"redis-cli -u redis://127\.0\.0\.1:\d+/0 HGETALL telemetry:switch:", summary)
+    cli = r"redis-cli -u redis://127\.0\.0\.1:\d+/0"
+    assert re.search(cli + r" GET telemetry:current\n", summary)
+    assert re.search(cli + r" HGETALL 'telemetry:<generation>:switch:1'\n", summary)
     for url in re.findall(r"curl '([^']+)'", summary):  # the printed examples work
         response = requests.get(url, timeout=5)
         assert response.status_code == 200, (url, response.text)
