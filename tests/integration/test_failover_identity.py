@@ -88,13 +88,6 @@ def test_lost_snapshots_never_share_an_etag_with_new_ones(stack: SentinelStack) 
             )
             conditional.append(asked)
             assert time.monotonic() - killed < 60, "the new primary did not pass the lost numbers"
-            print(
-                "DBG",
-                round(time.monotonic() - killed, 2),
-                asked.status_code,
-                generation_on(new),
-                flush=True,
-            )
         time.sleep(1.0)
     finally:
         recorder.stop()
