@@ -1,8 +1,9 @@
 """Read the snapshot for the API: every answer comes from exactly one generation.
 
-A generation's keys never change once written and all expire at one instant (writer.py), so a
-read needs no transaction: it resolves the pointer, reads that generation, and checks at the
-end that the generation still exists (then every key of it existed during the whole read).
+A generation's keys never change once written, and none expires before its meta hash
+(writer.py), so a read needs no transaction: it resolves the pointer, reads that generation,
+and checks at the end that the meta hash still exists (then every key of it existed during
+the whole read).
 GetMetric and the snapshot's description are one read-only script: the pointer, the meta hash
 and the value in one round trip, which replicas accept. Lists are read with LRANGEs of at most
 SLICE items in one pipeline, so no command keeps Redis busy for long. The pipeline opens with

@@ -2,9 +2,13 @@
 
 A refresh never replaces keys that readers use. It numbers a new generation (INCR), writes
 every key of it under ``<prefix>:<generation>:...`` (see keys.py) in batches that keep Redis
-busy for a few milliseconds each, and gives every key the same absolute expiry, taken from
-Redis's clock, so a generation expires as one. Then one short script decides the fence and,
-if the write wins, points ``<prefix>:current`` at the generation, with that same expiry.
+busy for a few milliseconds each, and gives every key an absolute expiry from Redis's clock:
+the meta hash at the generation's deadline, its data keys a little later, spread batch by
+batch over SPREAD_MS (all at one instant, 100,000 keys kept Redis's expiry cycle busy for
+30 ms; over 5 s, 11 ms at most). A reader that finds the meta hash after reading has read live
+data only. Then one short script decides the fence and, if the write wins, points
+``<prefix>:current`` at the generation, with the meta hash's expiry; last, older generations
+that can no longer be read are swept (sweep.py).
 A write that loses writes no pointer: its keys are never read and expire by themselves. Each
 batch is a short MULTI/EXEC, so no key ever exists without its expiry.
 Switches and metrics that left the table are simply absent from the new generation.
@@ -17,6 +21,7 @@ the slot's node of a cluster and fakeredis.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from collections.abc import Iterator
@@ -29,9 +34,13 @@ from telemetry_common import cluster_route, packing
 from telemetry_common.fence import EXPIRED, Fence, Fenced, issue_token, read_fence, verdict
 from telemetry_common.keys import Generation, Keys
 from telemetry_common.snapshot import META_FIELDS, SourceInfo, Table
+from telemetry_common.sweep import sweep
 
-BATCH_ROWS = 2_000  # switch hashes a batch: 4,000 commands, about 2 ms of Redis's time
+logger = logging.getLogger(__name__)
+
+BATCH_ROWS = 1_000  # switch hashes a batch: 2,000 commands, about 1-2 ms of Redis's time
 LIST_BATCH = 10_000  # list items an RPUSH
+SPREAD_MS = 5_000  # the data keys expire over this long after the meta hash
 Batch = tuple[bytes, int]  # packed commands and how many there are
 MULTI = packing.pack((b"MULTI",))
 EXEC = packing.pack((b"EXEC",))
@@ -86,15 +95,20 @@ def meta_fields(
     return [part.encode() for name in META_FIELDS for part in (name, values[name])]
 
 
-def switch_batches(keys: Generation, table: Table, expiry: bytes) -> Iterator[Batch]:
-    """Yield the switch hashes, HSET and PEXPIREAT each, BATCH_ROWS switches a batch."""
+def switch_batches(keys: Generation, table: Table, deadline: int) -> Iterator[Batch]:
+    """Yield the switch hashes, HSET and PEXPIREAT each, BATCH_ROWS switches a batch.
+
+    Batch by batch, the expiry moves from ``deadline`` to ``deadline + SPREAD_MS``.
+    """
     names = [name.encode() for name in table.metrics]
     ids = np.array([switch.encode() for switch in table.switches], dtype=np.bytes_)
     base = keys.switch("").encode()
     hset = b"*%d\r\n$4\r\nHSET\r\n" % (2 + 2 * len(names))
     fields = [b"\r\n" + packing.bulk(name) for name in names]
-    expire = (b"\r\n*3\r\n$9\r\nPEXPIREAT\r\n", b"\r\n" + packing.bulk(expiry))
-    for start in range(0, len(ids), BATCH_ROWS):
+    step = SPREAD_MS * BATCH_ROWS // max(len(ids), 1)
+    for number, start in enumerate(range(0, len(ids), BATCH_ROWS)):
+        expiry = str(deadline + min(number * step, SPREAD_MS)).encode()
+        expire = (b"\r\n*3\r\n$9\r\nPEXPIREAT\r\n", b"\r\n" + packing.bulk(expiry))
         block_ids = ids[start : start + BATCH_ROWS]
         block = table.cells[start : start + BATCH_ROWS]
         key_len = packing.length_prefixes(packing.byte_lengths(block_ids) + len(base))
@@ -115,16 +129,18 @@ def list_batches(key: str, items: list[bytes], expiry: bytes) -> Iterator[Batch]
         yield packing.pack((b"RPUSH", name, *items[start : start + LIST_BATCH])) + expire, 2
 
 
-def batches(keys: Generation, table: Table, meta: list[bytes], expiry: bytes) -> Iterator[Batch]:
+def batches(keys: Generation, table: Table, meta: list[bytes], deadline: int) -> Iterator[Batch]:
     """Yield every command that writes one generation, in batches; the meta hash comes last."""
-    yield from switch_batches(keys, table, expiry)
+    yield from switch_batches(keys, table, deadline)
+    expiry = str(deadline + SPREAD_MS).encode()
     for column, name in enumerate(table.metrics):
         yield from list_batches(keys.metric(name), table.column(column), expiry)
     yield from list_batches(keys.switches, [s.encode() for s in table.switches], expiry)
     yield from list_batches(keys.metrics, [m.encode() for m in table.metrics], expiry)
     meta_key = keys.meta.encode()
     yield (
-        packing.pack((b"HSET", meta_key, *meta)) + packing.pack((b"PEXPIREAT", meta_key, expiry)),
+        packing.pack((b"HSET", meta_key, *meta))
+        + packing.pack((b"PEXPIREAT", meta_key, str(deadline).encode())),
         2,
     )
 
@@ -151,7 +167,7 @@ def send(client: redis.Redis, commands: Iterator[Batch]) -> None:
 
 
 def begin(client: redis.Redis, keys: Keys, ttl: int) -> tuple[int, int]:
-    """Number a new generation; return it and its expiry in Unix ms by Redis's clock."""
+    """Number a new generation; return it and its deadline in Unix ms by Redis's clock."""
     pipe = client.pipeline(transaction=False)
     pipe.incr(keys.generation)
     pipe.time()
@@ -192,11 +208,15 @@ def write_snapshot(
     snapshot = secrets.token_hex(8)
     at = keys.at(generation)
     meta = meta_fields(table, ttl, source, now, snapshot, generation)
-    send(client, batches(at, table, meta, str(expiry).encode()))
+    send(client, batches(at, table, meta, expiry))
     flip = client.register_script(FLIP_SCRIPT)
     args: list[str | int] = [token, f"{when:.3f}", snapshot, f"{now:.3f}", generation, expiry]
     result = [_text(part) for part in flip(keys=[keys.fence, keys.current, at.meta], args=args)]
     if result[0] == "published":
+        try:
+            sweep(client, keys, generation)
+        except redis.RedisError as exc:  # their keys expire by themselves
+            logger.warning("could not sweep generations before %s: %r", generation, exc)
         return generation
     if result[0] == EXPIRED:
         raise Fenced(EXPIRED, token, when, stored)

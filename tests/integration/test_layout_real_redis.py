@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import redis
 
-from telemetry_common import packing
+from telemetry_common import packing, writer
 from telemetry_common.keys import Keys
 from telemetry_common.reader import read_catalog, read_columns, read_metric
 from telemetry_common.writer import write_snapshot
@@ -64,7 +64,7 @@ def test_a_write_that_fails_mid_stream_publishes_nothing(
         write_snapshot(real_redis, keys, table(big_rows(12_000, offset=7), METRICS), ttl=30)
     after = dump(real_redis, keys)
     partial = {name: value for name, value in after.items() if name.startswith("telemetry:2:")}
-    assert len(partial) == 2_000  # the first batch, never pointed at, expiring by itself
+    assert len(partial) == writer.BATCH_ROWS  # the first batch, never pointed at, expiring
     assert {value[2] for value in partial.values()} == {"expires"}
     assert {k: v for k, v in after.items() if k not in partial} == {
         **before,

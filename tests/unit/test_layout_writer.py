@@ -57,7 +57,10 @@ def test_writes_a_generation_with_the_values_as_text_then_points_at_it(
     assert {fake.ttl(k) for k in persistent} == {-1}  # they outlive snapshots
     expiring = [k for k in fake.keys("telemetry:*") if k not in persistent]
     assert len(expiring) == 3 + 2 + 3 + 1  # switches, metric lists, 2 lists + meta, current
-    assert {fake.pexpiretime(k) for k in expiring} == {expires_at}  # one instant for all
+    deadlines = {k: fake.pexpiretime(k) for k in expiring}
+    assert deadlines.pop(b"telemetry:current") == deadlines.pop(b"telemetry:1:meta") == expires_at
+    # The data outlives the meta hash, so a reader who still finds the meta read live data.
+    assert all(expires_at <= at <= expires_at + writer.SPREAD_MS for at in deadlines.values())
 
 
 def test_generation_grows_with_every_write(fake: fakeredis.FakeRedis) -> None:
@@ -121,7 +124,7 @@ def test_batches_are_exactly_the_commands_of_the_generation() -> None:
     meta = meta_fields(data, 10, SourceInfo(), 5.0, "0123456789abcdef", 7)
     reader = hiredis.Reader()  # a request is an array of bulk strings, as a reply would be
     decoded, counted = [], 0
-    for payload, count in batches(at, data, meta, b"99"):
+    for payload, count in batches(at, data, meta, 99_000):
         assert len(payload) < 2_000_000  # each batch is small
         reader.feed(payload)
         while (command := reader.gets()) is not False:
@@ -133,8 +136,13 @@ def test_batches_are_exactly_the_commands_of_the_generation() -> None:
         key = at.switch(switch).encode()
         pairs = [p for pair in zip([b"A", b"Bb", b"C.c"], values, strict=True) for p in pair]
         expected += [(b"HSET", key, *(p.encode() if isinstance(p, str) else p for p in pairs))]
-        expected += [(b"PEXPIREAT", key, b"99")]
-    assert decoded[: len(expected)] == expected
+        expected += [(b"PEXPIREAT", key)]
+    hashes = [c if c[0] != b"PEXPIREAT" else c[:2] for c in decoded[: len(expected)]]
+    assert hashes == expected
+    expiries = [int(c[2]) for c in decoded[: len(expected)] if c[0] == b"PEXPIREAT"]
+    assert expiries == sorted(expiries)  # spread batch by batch over SPREAD_MS
+    assert expiries[0] == 99_000 and 99_000 < expiries[-1] <= 99_000 + writer.SPREAD_MS
+    assert len(set(expiries)) == -(-len(rows) // writer.BATCH_ROWS)  # one expiry a batch
     lists = decoded[len(expected) :]
     pushed: dict[bytes, list[bytes]] = {}
     for command in lists:
@@ -145,9 +153,23 @@ def test_batches_are_exactly_the_commands_of_the_generation() -> None:
     assert pushed[at.switches.encode()] == [switch.encode() for switch in rows]
     assert pushed[at.metrics.encode()] == [b"A", b"Bb", b"C.c"]
     assert lists[-2][:2] == (b"HSET", at.meta.encode())  # the meta hash is written last
-    assert lists[-1] == (b"PEXPIREAT", at.meta.encode(), b"99")
+    assert lists[-1] == (b"PEXPIREAT", at.meta.encode(), b"99000")  # the deadline itself
     for command, following in itertools.pairwise(lists):
         if command[0] == b"RPUSH":  # in the same batch, so in the same MULTI/EXEC
-            assert following == (b"PEXPIREAT", command[1], b"99")
+            assert following == (b"PEXPIREAT", command[1], b"%d" % (99_000 + writer.SPREAD_MS))
     expired = {command[1] for command in decoded if command[0] == b"PEXPIREAT"}
     assert len(expired) == len(rows) + 3 + 2 + 1  # every key of the generation
+
+
+def test_generations_that_can_no_longer_be_read_are_swept_after_a_write(
+    fake: fakeredis.FakeRedis,
+) -> None:
+    for _ in range(3):
+        write_snapshot(fake, KEYS, table(ROWS, ["A", "B"]), ttl=10)
+    fake.delete(KEYS.at(1).meta, KEYS.at(2).meta)  # as their TTL does; their data lives on
+    kept = sorted(fake.keys("telemetry:2:*"))
+    fake.restore(b"telemetry:2:meta", 0, fake.dump(b"telemetry:3:meta"))  # 2: readable again
+    assert write_snapshot(fake, KEYS, table(ROWS, ["A", "B"]), ttl=10) == 4
+    assert fake.keys("telemetry:1:*") == []  # unreadable: swept
+    assert sorted(fake.keys("telemetry:2:*")) == sorted([*kept, b"telemetry:2:meta"])
+    assert len(fake.keys("telemetry:3:*")) == len(fake.keys("telemetry:4:*")) == 3 + 2 + 3
