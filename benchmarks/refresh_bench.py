@@ -8,14 +8,26 @@ For each table size it measures, in one run and against one private Redis server
   commandstats).
 
 Runs are interleaved (refresh, reference, refresh, ...) and medians reported.
+
+``--against REV`` instead times this tree's refresh against the refresh of git revision REV
+(checked out in a temporary worktree), each in a fresh process on a fresh private Redis,
+interleaved (this tree, REV, REV, this tree, ...), and prints the median of each and their
+ratio per size.
+
 Usage: python -m benchmarks.refresh_bench [--sizes 1000,10000,100000] [--repeat 5]
+       python -m benchmarks.refresh_bench --against 331823a --sizes 100000 --repeat 7
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import redis
@@ -118,13 +130,58 @@ def report(rows: list[dict[str, float]]) -> str:
     return "\n".join(lines)
 
 
+# One refresh timed in a fresh process, on a fresh private server, from the tree on sys.path.
+ONE = """
+import sys, time, redis
+from benchmarks.refresh_bench import make_body, refresh
+from telemetry_stack.servers.redis_server import RedisServer
+server = RedisServer().start()
+client = redis.Redis.from_url(server.url, socket_timeout=60)
+body = make_body(int(sys.argv[1]))
+refresh(client, body)  # warm: the server's first write allocates
+print(refresh(client, body))
+server.close()
+"""
+
+
+def against(revision: str, sizes: list[int], repeat: int) -> str:
+    """Time this tree's refresh against ``revision``'s, interleaved; return a text table."""
+    here = Path(__file__).resolve().parents[1]
+    lines = [f"{'switches x 8':>13} {'this tree s':>12} {revision + ' s':>14} {'ratio':>6}"]
+    with tempfile.TemporaryDirectory(prefix="refresh-against-") as scratch:
+        tree = Path(scratch) / "tree"
+        git = ["git", "-C", str(here)]
+        subprocess.run([*git, "worktree", "add", "--detach", str(tree), revision], check=True)
+        try:
+            for size in sizes:
+                times: dict[Path, list[float]] = {here: [], tree: []}
+                for number in range(repeat):
+                    for root in (here, tree) if number % 2 == 0 else (tree, here):
+                        env = {**os.environ, "PYTHONPATH": str(root)}
+                        done = subprocess.run(
+                            [sys.executable, "-c", ONE, str(size)],
+                            cwd=root, env=env, capture_output=True, text=True, check=True,
+                        )  # fmt: skip
+                        times[root].append(float(done.stdout.split()[-1]))
+                ours, theirs = statistics.median(times[here]), statistics.median(times[tree])
+                lines.append(f"{size:>13,} {ours:>12.3f} {theirs:>14.3f} {ours / theirs:>6.2f}")
+        finally:
+            subprocess.run([*git, "worktree", "remove", "--force", str(tree)], check=True)
+    return "\n".join(lines)
+
+
 def main() -> None:
     """Parse options, run, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--against", metavar="REV", help="compare with this git revision")
     args = parser.parse_args()
-    print(report(run([int(s) for s in args.sizes.split(",")], args.repeat)))
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if args.against:
+        print(against(args.against, sizes, args.repeat))
+    else:
+        print(report(run(sizes, args.repeat)))
 
 
 if __name__ == "__main__":

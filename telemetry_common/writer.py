@@ -126,7 +126,10 @@ def list_batches(key: str, items: list[bytes], expiry: bytes) -> Iterator[Batch]
     name = key.encode()
     expire = packing.pack((b"PEXPIREAT", name, expiry))
     for start in range(0, len(items), LIST_BATCH):
-        yield packing.pack((b"RPUSH", name, *items[start : start + LIST_BATCH])) + expire, 2
+        part = np.array(items[start : start + LIST_BATCH], dtype=np.bytes_)
+        lengths = packing.length_prefixes(packing.byte_lengths(part))
+        head = b"*%d\r\n$5\r\nRPUSH\r\n" % (len(part) + 2) + packing.bulk(name)
+        yield head + packing.rows([lengths, part, b"\r\n"], len(part)) + expire, 2
 
 
 def batches(keys: Generation, table: Table, meta: list[bytes], deadline: int) -> Iterator[Batch]:
@@ -146,19 +149,25 @@ def batches(keys: Generation, table: Table, meta: list[bytes], deadline: int) ->
 
 
 def send(client: redis.Redis, commands: Iterator[Batch]) -> None:
-    """Send each batch as one short MULTI/EXEC on one pooled connection, in turn.
+    """Send each batch as one short MULTI/EXEC on one pooled connection.
 
     A batch sets every key's content and expiry together: no key is left without its TTL,
-    whatever fails. An error reply raises; the connection is then closed (replies are left
-    unread), and Redis discards a transaction whose EXEC it did not get.
+    whatever fails. The next batch is sent before the replies of the previous one are read,
+    so Redis runs one while Python encodes the other. An error reply raises; the connection is
+    then closed (replies are left unread), and Redis discards a transaction whose EXEC it did
+    not get.
     """
     pool = client.connection_pool
     conn: Any = pool.get_connection()
+    pending = 0  # replies of the batch sent before the last one
     try:
         for payload, count in commands:
             conn.send_packed_command([MULTI, payload, EXEC], check_health=False)
-            for _ in range(count + 2):  # OK, QUEUED for each command, EXEC's array
+            for _ in range(pending):
                 conn.read_response()
+            pending = count + 2  # OK, QUEUED for each command, EXEC's array
+        for _ in range(pending):
+            conn.read_response()
     except BaseException:
         conn.disconnect()
         raise
