@@ -3,7 +3,14 @@
 One run starts a standalone redis-server and a local 3-master cluster, then refreshes (parse +
 write of the whole snapshot) interleaved: standalone, cluster, and again. Medians and their
 ratio to standalone are printed.
+
+``--getmetric`` instead starts a Sentinel set (a primary, a replica, three sentinels) and two
+APIs as served (granian, 2 workers) reading the same primary, one through the Sentinel URL and
+one through the primary's plain URL, and loads them in turn with wrk (-c32, a random switch of
+1,000, interleaved rounds): the medians and the per-round ratio of Sentinel to plain.
+
 Usage: python -m benchmarks.topology_bench [--switches 10000] [--repeat 7]
+       python -m benchmarks.topology_bench --getmetric [--repeat 7] [--seconds 5]
 """
 
 from __future__ import annotations
@@ -11,17 +18,22 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from benchmarks import api_bench
 from benchmarks.refresh_bench import TTL, make_body
+from benchmarks.suite_load import child_env, launch, serve_factory, stop, wait_ok, wrk
 from refresher_worker.parser import parse_counters
 from telemetry_common.keys import Keys
 from telemetry_common.redis_client import connect
 from telemetry_common.writer import write_snapshot
 from telemetry_stack.servers.cluster import LocalCluster
-from telemetry_stack.servers.redis_server import RedisServer
+from telemetry_stack.servers.redis_server import RedisServer, free_port
+from telemetry_stack.servers.sentinel_set import SentinelSet
 
 KEYS = Keys("{telemetry}")
 
@@ -72,13 +84,59 @@ def report(switches: int, times: dict[str, list[float]]) -> str:
     return "\n".join(lines)
 
 
+def getmetric(rounds: int, seconds: int) -> str:
+    """Load GetMetric through a Sentinel URL and the primary's plain URL; return a table."""
+    sentinels, processes = SentinelSet().start(), []
+    try:
+        with tempfile.TemporaryDirectory(prefix="topology-bench-") as scratch:
+            script = api_bench.random_switch_script(scratch)
+            api_bench.write_snapshot_of(sentinels.primary.url)
+            urls = {}
+            for name, url in (
+                ("Sentinel URL", sentinels.url()),
+                ("plain URL", sentinels.primary.url),
+            ):
+                metrics = Path(scratch) / name.split()[0]
+                metrics.mkdir()
+                env = child_env({
+                    "TELEMETRY_REDIS_URL": url, "TELEMETRY_KEY_PREFIX": api_bench.PREFIX,
+                    "PROMETHEUS_MULTIPROC_DIR": str(metrics),
+                })  # fmt: skip
+                port = free_port()
+                factory = "benchmarks.api_variants:instrumented"
+                processes.append(launch(serve_factory(factory, port, 2, env), env))
+                wait_ok(f"http://127.0.0.1:{port}/readyz", processes[-1])
+                urls[name] = f"http://127.0.0.1:{port}/telemetry/GetMetric?metric=Latency&switch="
+            runs: dict[str, list[float]] = {name: [] for name in urls}
+            for number in range(rounds):
+                for name in urls if number % 2 == 0 else reversed(urls):
+                    runs[name].append(wrk(urls[name], seconds, 32, script)[0])
+            stop(processes)  # before their metrics folders go
+    finally:
+        stop(processes)
+        sentinels.close()
+    ratios = [a / b for a, b in zip(runs["Sentinel URL"], runs["plain URL"], strict=True)]
+    lines = [f"GetMetric, wrk -c32, {rounds} rounds of {seconds} s interleaved"]
+    lines += [f"{name:<14} {statistics.median(r):>9,.0f} req/s" for name, r in runs.items()]
+    lines.append(
+        f"Sentinel / plain: {statistics.median(ratios):.2f}x per round "
+        f"({min(ratios):.2f}-{max(ratios):.2f})"
+    )
+    return "\n".join(lines)
+
+
 def main() -> None:
     """Parse options, run, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--switches", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--getmetric", action="store_true", help="Sentinel URL vs plain URL")
+    parser.add_argument("--seconds", type=int, default=5, help="seconds per wrk run")
     args = parser.parse_args()
-    print(report(args.switches, run(args.switches, args.repeat)))
+    if args.getmetric:
+        print(getmetric(args.repeat, args.seconds))
+    else:
+        print(report(args.switches, run(args.switches, args.repeat)))
 
 
 if __name__ == "__main__":
