@@ -21,6 +21,7 @@ METRIC = ":metric:"
 SWITCHES = ":switches"
 METRICS = ":metrics"
 META = ":meta"
+ORDER = ":order:"  # then "asc:" or "desc:", then the metric name
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,10 @@ class Generation:
     def meta(self) -> str:
         """Return the hash describing this generation."""
         return f"{self.base}{META}"
+
+    def order(self, name: str, descending: bool) -> str:
+        """Return the list of the switch ids that rank first by one metric (ties: row order)."""
+        return f"{self.base}{ORDER}{'desc' if descending else 'asc'}:{name}"
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from redis.utils import str_if_bytes
 
 from telemetry_common import cluster_route
 from telemetry_common import keys as layout
-from telemetry_common.keys import Keys
+from telemetry_common.keys import Generation, Keys
 from telemetry_common.snapshot import SnapshotInfo
 
 SLICE = 20_000  # list items an LRANGE: about 0.5 ms of Redis's time
@@ -149,6 +149,7 @@ def _meta_values(meta: tuple[Any, ...]) -> dict[str, Any]:
         "switch_count": int(fields.get("switches") or 0),
         "metric_count": int(fields.get("metrics") or 0),
         "snapshot": (fields.get("snapshot") or b"").decode(),
+        "previous": int(fields["previous"]) if fields.get("previous") else None,
     }
 
 
@@ -214,15 +215,16 @@ def read_metric(
 
 # The generation each prefix was read at last: list reads start from it (see above).
 _last: dict[Keys, Head] = {}
-Lists = Callable[[Head], list[str]]  # the lists a read wants, given its generation
+Span = tuple[str, int, int | None]  # a list's key, the first item, how many (None: to the end)
+Lists = Callable[[Head, Generation], Sequence[Span]]  # the spans a read wants, given its generation
 
 
-def _lists(
+def read_lists(
     client: redis.Redis, keys: Keys, wanted: Lists, pinned: int | None
 ) -> tuple[Head, list[list[bytes]]]:
-    """Return one generation's head and the lists ``wanted`` names, each read in slices.
+    """Return one generation's head and the list spans ``wanted`` names, read in slices.
 
-    A list is named ``"switches"`` or by a metric; an absent list reads as empty.
+    An absent list reads as empty. ``pinned`` names the generation, else the current one.
     """
     node = cluster_route.slot_node(client, keys)
     script = _script(node, HEAD_SCRIPT)
@@ -237,15 +239,18 @@ def _lists_on(
     if guess is None or (pinned is not None and guess.info.generation != pinned):
         guess = _head(list(script(keys=[keys.current], args=args, client=client)), pinned)
     for _attempt in range(ATTEMPTS):
-        at, count = keys.at(guess.info.generation), guess.info.switch_count
+        at = keys.at(guess.info.generation)
         pipe: Any = client.pipeline(transaction=False)
         pipe.evalsha(script.sha, 1, keys.current, *args)  # a Script in a pipeline costs a trip
         spans = []
-        for name in wanted(guess):
-            key = at.switches if name == "switches" else at.metric(name)
-            starts = range(0, max(count, 1), SLICE)
+        for key, first, count in wanted(guess, at):
+            end = guess.info.switch_count if count is None else first + count
+            starts = range(first, max(end, first + 1), SLICE)
             for start in starts:
-                pipe.lrange(key, start, start + SLICE - 1 if start + SLICE < count else -1)
+                last = min(start + SLICE, end) - 1
+                if count is None and start + SLICE >= end:
+                    last = -1  # the whole list, to its end
+                pipe.lrange(key, start, last)
             spans.append(len(starts))
         pipe.pttl(at.meta)
         try:
@@ -278,11 +283,22 @@ def read_last_expiry(client: redis.Redis, keys: Keys) -> tuple[int, float] | Non
 
 
 def read_columns(
-    client: redis.Redis, keys: Keys, metrics: Sequence[str], generation: int | None = None
+    client: redis.Redis,
+    keys: Keys,
+    metrics: Sequence[str],
+    generation: int | None = None,
+    rows: tuple[int, int | None] = (0, None),
 ) -> Columns:
-    """Return the named metrics for every switch, or raise NoSnapshot or UnknownNames."""
-    head, (switches, *columns) = _lists(
-        client, keys, lambda _head: ["switches", *metrics], generation
+    """Return the named metrics for every switch (or ``rows``: first, count), or raise
+    NoSnapshot or UnknownNames."""
+    first, count = rows
+    head, (switches, *columns) = read_lists(
+        client,
+        keys,
+        lambda _head, at: (
+            [(at.switches, first, count)] + [(at.metric(name), first, count) for name in metrics]
+        ),
+        generation,
     )
     unknown = [name for name in metrics if name not in head.metrics]
     if unknown:
@@ -292,13 +308,20 @@ def read_columns(
 
 def read_catalog(client: redis.Redis, keys: Keys, generation: int | None = None) -> Catalog:
     """Return the snapshot's switch ids and metric names, or raise NoSnapshot."""
-    head, (switches,) = _lists(client, keys, lambda _head: ["switches"], generation)
+    head, (switches,) = read_lists(
+        client, keys, lambda _head, at: [(at.switches, 0, None)], generation
+    )
     return Catalog(head.info, [s.decode() for s in switches], list(head.metrics))
 
 
 def read_every_column(client: redis.Redis, keys: Keys, generation: int | None = None) -> Columns:
     """Return every metric of every switch, or raise NoSnapshot."""
-    head, (switches, *columns) = _lists(
-        client, keys, lambda guess: ["switches", *guess.metrics], generation
+    head, (switches, *columns) = read_lists(
+        client,
+        keys,
+        lambda guess, at: (
+            [(at.switches, 0, None)] + [(at.metric(name), 0, None) for name in guess.metrics]
+        ),
+        generation,
     )
     return Columns(head.info, switches, list(head.metrics), columns)

@@ -86,6 +86,7 @@ class SnapshotInfo:
     switch_count: int
     metric_count: int
     snapshot: str = ""  # random id of this snapshot, unique for good (unlike the generation)
+    previous: int | None = None  # the generation this one replaced when it was published
 
     def age(self, now: float | None = None) -> float:
         """Return how old the data is: seconds since the source produced it (never negative)."""

@@ -49,6 +49,9 @@ def _unlink_generation(client: redis.Redis, keys: Keys, number: int, count: int)
         pipe.lrange(at.switches, start, start + SLICE - 1)
     metrics, *parts = pipe.execute()
     names = [at.metric(name.decode()) for name in metrics]
+    names += [
+        at.order(name.decode(), descending) for name in metrics for descending in (False, True)
+    ]
     names += [at.switch(switch.decode()) for part in parts for switch in part]
     for start in range(0, len(names), SWEEP_BATCH):
         client.unlink(*names[start : start + SWEEP_BATCH])

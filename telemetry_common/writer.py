@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import redis
 
-from telemetry_common import cluster_route, packing
+from telemetry_common import cluster_route, packing, ranking
 from telemetry_common.fence import EXPIRED, Fence, Fenced, issue_token, read_fence, verdict
 from telemetry_common.keys import Generation, Keys
 from telemetry_common.snapshot import META_FIELDS, SourceInfo, Table
@@ -46,7 +46,8 @@ MULTI = packing.pack((b"MULTI",))
 EXEC = packing.pack((b"EXEC",))
 
 # Decides the fence and publishes the generation, in one step. The token and source time are
-# compared as fence.verdict does; a generation whose keys have expired is not published.
+# compared as fence.verdict does; a generation whose keys have expired is not published. The
+# meta hash learns the generation it replaces ('previous'), which rates are computed against.
 # KEYS: fence, current, the generation's meta. ARGV: token, source time, snapshot id,
 # written at, generation, expiry (Unix ms).
 FLIP_SCRIPT = """
@@ -61,6 +62,10 @@ if stored[1] then
 end
 if redis.call('EXISTS', KEYS[3]) == 0 then
   return {'expired'}
+end
+local previous = redis.call('GET', KEYS[2])
+if previous then
+  redis.call('HSET', KEYS[3], 'previous', previous)
 end
 redis.call('SET', KEYS[2], ARGV[5], 'PXAT', ARGV[6])
 redis.call('HSET', KEYS[1], 'token', ARGV[1], 'source_time', ARGV[2], 'snapshot', ARGV[3],
@@ -138,6 +143,13 @@ def batches(keys: Generation, table: Table, meta: list[bytes], deadline: int) ->
     expiry = str(deadline + SPREAD_MS).encode()
     for column, name in enumerate(table.metrics):
         yield from list_batches(keys.metric(name), table.column(column), expiry)
+    ids = np.array([s.encode() for s in table.switches], dtype=np.bytes_)
+    numbers = table.cells.astype(np.float64)  # the parser checked every value is a number
+    for column, name in enumerate(table.metrics):
+        for descending in (False, True):
+            rows = ranking.sorted_rows(numbers[:, column], descending, ranking.WINDOW)
+            ranked: list[bytes] = ids[rows].tolist()
+            yield from list_batches(keys.order(name, descending), ranked, expiry)
     yield from list_batches(keys.switches, [s.encode() for s in table.switches], expiry)
     yield from list_batches(keys.metrics, [m.encode() for m in table.metrics], expiry)
     meta_key = keys.meta.encode()

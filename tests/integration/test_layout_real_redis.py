@@ -29,7 +29,7 @@ def test_a_large_generation_holds_exactly_the_table(real_redis: redis.Redis) -> 
     generation = write_snapshot(real_redis, keys, table(rows, METRICS), ttl=30, now=1.0)
     at = keys.at(generation)
     found = dump(real_redis, keys)
-    assert len(found) == 45_002 + 3 + 3 + 3  # hashes, metric lists, 2 lists + meta, 3 others
+    assert len(found) == 45_002 + 3 + 6 + 3 + 3  # hashes, metric lists, orders, 2 lists + meta, 3
     for switch, values in rows.items():
         assert found[at.switch(switch)] == (
             "hash",

@@ -56,7 +56,9 @@ def test_writes_a_generation_with_the_values_as_text_then_points_at_it(
     persistent = {b"telemetry:generation", b"telemetry:fence"}
     assert {fake.ttl(k) for k in persistent} == {-1}  # they outlive snapshots
     expiring = [k for k in fake.keys("telemetry:*") if k not in persistent]
-    assert len(expiring) == 3 + 2 + 3 + 1  # switches, metric lists, 2 lists + meta, current
+    assert len(expiring) == 3 + 2 + 4 + 3 + 1  # switches, metrics, orders, 2 lists, meta, current
+    assert fake.lrange("telemetry:1:order:desc:CpuUsage", 0, -1) == [b"sw 2", b"1", "x,é".encode()]
+    assert fake.lrange("telemetry:1:order:asc:Hits", 0, -1) == [b"1", b"sw 2", "x,é".encode()]
     deadlines = {k: fake.pexpiretime(k) for k in expiring}
     assert deadlines.pop(b"telemetry:current") == deadlines.pop(b"telemetry:1:meta") == expires_at
     # The data outlives the meta hash, so a reader who still finds the meta read live data.
@@ -76,8 +78,9 @@ def test_a_new_generation_holds_only_the_new_table_and_the_old_stays_readable(
     write_snapshot(fake, KEYS, table({"1": ["5", "6"], "9": ["7", "8"]}, ["A", "C"]), ttl=10)
     assert sorted(k for k in fake.keys("telemetry:2:*")) == [
         b"telemetry:2:meta", b"telemetry:2:metric:A", b"telemetry:2:metric:C",
-        b"telemetry:2:metrics", b"telemetry:2:switch:1", b"telemetry:2:switch:9",
-        b"telemetry:2:switches",
+        b"telemetry:2:metrics", b"telemetry:2:order:asc:A", b"telemetry:2:order:asc:C",
+        b"telemetry:2:order:desc:A", b"telemetry:2:order:desc:C", b"telemetry:2:switch:1",
+        b"telemetry:2:switch:9", b"telemetry:2:switches",
     ]  # fmt: skip
     assert fake.hgetall("telemetry:2:switch:1") == {b"A": b"5", b"C": b"6"}  # no field B
     assert fake.hgetall("telemetry:1:switch:1") == {b"A": b"0.5", b"B": b"10"}  # until its TTL
@@ -158,7 +161,16 @@ def test_batches_are_exactly_the_commands_of_the_generation() -> None:
         if command[0] == b"RPUSH":  # in the same batch, so in the same MULTI/EXEC
             assert following == (b"PEXPIREAT", command[1], b"%d" % (99_000 + writer.SPREAD_MS))
     expired = {command[1] for command in decoded if command[0] == b"PEXPIREAT"}
-    assert len(expired) == len(rows) + 3 + 2 + 1  # every key of the generation
+    assert len(expired) == len(rows) + 3 + 6 + 2 + 1  # every key of the generation
+    assert pushed[at.order("Bb", True).encode()][:3] == [b"24999", b"24998", b"24997"]
+    assert pushed[at.order("A", False).encode()][:5] == [
+        b"id with space",
+        b"1",
+        b"2",
+        b"3",
+        "ünï".encode(),
+    ]
+    assert len(pushed[at.order("A", False).encode()]) == 1_000  # the first rows only
 
 
 def test_generations_that_can_no_longer_be_read_are_swept_after_a_write(
@@ -172,4 +184,4 @@ def test_generations_that_can_no_longer_be_read_are_swept_after_a_write(
     assert write_snapshot(fake, KEYS, table(ROWS, ["A", "B"]), ttl=10) == 4
     assert fake.keys("telemetry:1:*") == []  # unreadable: swept
     assert sorted(fake.keys("telemetry:2:*")) == sorted([*kept, b"telemetry:2:meta"])
-    assert len(fake.keys("telemetry:3:*")) == len(fake.keys("telemetry:4:*")) == 3 + 2 + 3
+    assert len(fake.keys("telemetry:3:*")) == len(fake.keys("telemetry:4:*")) == 3 + 2 + 4 + 3
