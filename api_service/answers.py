@@ -70,13 +70,21 @@ def data_headers(info: SnapshotInfo, etag: str, age: float) -> list[tuple[str, s
 
 
 def answer(
-    request: Request, info: SnapshotInfo, fmt: str, request_key: str, render: Render
+    request: Request,
+    info: SnapshotInfo,
+    fmt: str,
+    request_key: str,
+    render: Render,
+    extra: list[tuple[str, str]] | None = None,
 ) -> Response:
-    """Return the data response for ``request``, or 304 when the client holds this answer."""
+    """Return the data response for ``request``, or 304 when the client holds this answer.
+
+    ``extra`` headers (a rate's interval, paging) follow the data headers.
+    """
     age = info.age(time.time())
     request.environ[SERVED] = (age, info.generation)
     etag = etag_for(info, fmt, request_key)
-    headers = data_headers(info, etag, age)
+    headers = data_headers(info, etag, age) + (extra or [])
     held = _held(request, etag)
     if held is not None:
         headers[0] = ("ETag", f'"{held}"')

@@ -18,8 +18,10 @@ from werkzeug.exceptions import HTTPException, NotFound
 
 from api_service.formats import CONTENT_TYPES, JSON, TEXT_TYPE, error_format, json_body
 from api_service.params import show
+from api_service.questions import NoPrevious
 from api_service.state import ApiState, api_state
-from telemetry_common.reader import NoSnapshot, UnknownNames, read_last_expiry
+from telemetry_common.pages import held_generations
+from telemetry_common.reader import GenerationGone, NoSnapshot, UnknownNames, read_last_expiry
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +144,23 @@ def register_error_handlers(app: Flask) -> None:
             [("Retry-After", str(retry))],
         )
 
+    def gone(error: GenerationGone) -> Response:
+        held = held_generations(api_state().redis, api_state().keys)
+        listed = ", ".join(map(str, held)) if held else "none"
+        detail = (
+            f"generation {error.generation} is no longer held (held now: {listed}); pin a held "
+            "generation, or leave out 'generation' for the current snapshot"
+        )
+        return error_response(410, "Gone", detail)
+
+    def no_previous(error: NoPrevious) -> Response:
+        retry = api_state().config.retry_after
+        detail = f"no rate yet: {error}; rates need two generations, retry in {retry} s"
+        return error_response(503, "Service Unavailable", detail, [("Retry-After", str(retry))])
+
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(GenerationGone, gone)
+    app.register_error_handler(NoPrevious, no_previous)
     app.register_error_handler(UnknownNames, _unknown_names)
     app.register_error_handler(NoSnapshot, no_snapshot)
     app.register_error_handler(redis.RedisError, redis_failed)

@@ -43,6 +43,8 @@ def _asked(environ: dict[str, Any]) -> tuple[str, str, str] | None:
         args = ImmutableMultiDict(
             parse_qsl(query, keep_blank_values=True, errors="werkzeug.url_quote")
         )
+        if "rate" in args or "generation" in args:  # answered by the view alone
+            return None
         return format_of(args, environ.get("HTTP_ACCEPT")), switch_id(args), metric_name(args)
     except (HTTPException, LookupError, UnicodeError, ValueError):
         return None

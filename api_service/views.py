@@ -6,10 +6,12 @@ answer by errors.py.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 
-from flask import Blueprint, Request, Response, g, request
+from flask import Blueprint, Request, Response, abort, g, request
 
+from api_service import listing, questions
 from api_service.answers import answer
 from api_service.formats import (
     CONTENT_TYPES,
@@ -22,11 +24,11 @@ from api_service.formats import (
 )
 from api_service.json_table import around, json_object, json_rows, json_value
 from api_service.params import metric_name, metric_names, switch_id
+from api_service.questions import NoPrevious
 from api_service.state import api_state
 from telemetry_common.reader import (
     MetricValue,
     read_catalog,
-    read_columns,
     read_info,
     read_metric,
 )
@@ -47,18 +49,31 @@ def metric_key(switch: str, metric: str) -> str:
     return f"GetMetric\0{switch}\0{metric}"
 
 
-def metric_body(fmt: str, found: MetricValue, age: float) -> bytes:
-    """Return GetMetric's body for one value read, in ``fmt``."""
+def metric_body(fmt: str, found: MetricValue, age: float, interval: float | None = None) -> bytes:
+    """Return GetMetric's body for one value read (a rate over ``interval``), in ``fmt``."""
     if fmt == CSV:
         switch = csv_cell(found.switch.encode())
         return b"switch,%s\n%s,%s\n" % (found.metric.encode(), switch, found.value)
-    head = {
+    head: dict[str, object] = {
         "generation": found.info.generation,
         "age": round(age, 3),
         "switch": found.switch,
         "metric": found.metric,
     }
+    if interval is not None:
+        head |= {"rate": True, "interval": round(interval, 3)}
     return json_object(head, b"value", json_value(found.value))
+
+
+def per_second(found: MetricValue) -> tuple[MetricValue, float]:
+    """Return ``found`` with its value as a per-second rate, and the rate's interval."""
+    if found.previous is None:
+        raise NoPrevious(f"generation {found.info.generation} has no previous generation held")
+    _generation, old, when = found.previous
+    interval = found.info.source_time - when
+    if old is None or interval <= 0:
+        raise NoPrevious(f"switch {found.switch!r} has no value in the previous generation")
+    return replace(found, value=listing.rate_text(found.value, old, interval)), interval
 
 
 @bp.get(GETMETRIC)
@@ -68,13 +83,21 @@ def get_metric() -> Response:
     fmt = negotiate(req)
     switch = switch_id(req.args)
     metric = metric_name(req.args)
+    pinned, rate = questions.generation(req.args), questions.rate(req.args)
+    if rate:
+        questions.counters_only([metric])
     failed = req.environ.pop(READ_FAILED, None)  # fast_path.py read it and failed: say why
     if failed is not None:
         raise failed
     state = api_state()
-    found = read_metric(state.redis, state.keys, switch, metric)
+    found = read_metric(state.redis, state.keys, switch, metric, pinned, previous=rate)
+    interval, extra = None, []
+    if rate:
+        found, interval = per_second(found)
+        extra = [(questions.RATE_HEADER, f"{interval:.3f}")]
+    key = metric_key(switch, metric) + questions.extra_key(req.args)
     return answer(
-        req, found.info, fmt, metric_key(switch, metric), partial(metric_body, fmt, found)
+        req, found.info, fmt, key, partial(metric_body, fmt, found, interval=interval), extra
     )
 
 
@@ -85,17 +108,41 @@ def list_metrics() -> Response:
     fmt = negotiate(req)
     names = metric_names(req.args)
     g.asked_metrics = len(names)  # errors.py refuses more names than the snapshot has
-    state = api_state()
-    found = read_columns(state.redis, state.keys, names)
+    pinned, rate, order = (
+        questions.generation(req.args),
+        questions.rate(req.args),
+        questions.sort(req.args),
+    )
+    limit = questions.whole(req.args, "limit", 1, questions.MAX_LIMIT)
+    offset = questions.whole(req.args, "offset", 0, questions.MAX_LIMIT) or 0
+    state, rows = api_state(), (offset, limit)
+    if rate:
+        questions.counters_only(names)
+        if order is not None and order[0] not in names:
+            abort(400, description="with rate=true, 'sort' must name one of the asked metrics")
+        page = listing.rated(state.redis, state.keys, names, pinned, order, rows)
+    else:
+        page = listing.plain(state.redis, state.keys, names, pinned, order, rows)
+    found = page.found
+    extra = [("X-Total-Count", str(page.total))]
+    if page.interval is not None:
+        extra.append((questions.RATE_HEADER, f"{page.interval:.3f}"))
+    if limit is not None and offset + limit < page.total:
+        extra.append(("Link", questions.next_link(req, offset + limit, found.info.generation)))
 
     def render(age: float) -> bytes:
         if fmt == CSV:
             return csv_table(b"switch", names, found.switches, found.columns)
-        head = {"generation": found.info.generation, "age": round(age, 3), "metrics": names}
-        within = around(head, b"switches")
-        return json_rows(found.switches, names, found.columns, within)
+        head: dict[str, object] = {
+            "generation": found.info.generation, "age": round(age, 3), "metrics": names,
+        }  # fmt: skip
+        if page.interval is not None:
+            head |= {"rate": True, "interval": round(page.interval, 3)}
+        columns = page.json_columns if page.json_columns is not None else found.columns
+        return json_rows(found.switches, names, columns, around(head, b"switches"))
 
-    return answer(req, found.info, fmt, "ListMetrics\0" + ",".join(names), render)
+    key = "ListMetrics\0" + ",".join(names) + questions.extra_key(req.args)
+    return answer(req, found.info, fmt, key, render, extra)
 
 
 def _catalog(kind: str, plural: str) -> Response:

@@ -50,19 +50,29 @@ if ARGV[5] == '1' then names = redis.call('LRANGE', base .. ARGV[4], 0, -1) end
 local result = {g, pttl, redis.call('HGETALL', base .. ARGV[3]), names}
 """
 HEAD_SCRIPT = HEAD + "return result\n"
-# ... and one switch's metric; when absent, whether the switch and the metric exist.
+# ... and one switch's metric; when absent, whether the switch and the metric exist; with
+# ARGV[10] '1', also the generation this one replaced, the value there and its source time.
 METRIC_SCRIPT = (
     HEAD
     + """
 local switch = base .. ARGV[6] .. ARGV[8]
 local value = redis.call('HGET', switch, ARGV[9])
-if value then
-  table.insert(result, value)
+if not value then
+  table.insert(result, false)
+  table.insert(result, redis.call('EXISTS', switch))
+  table.insert(result, redis.call('EXISTS', base .. ARGV[7] .. ARGV[9]))
   return result
 end
-table.insert(result, false)
-table.insert(result, redis.call('EXISTS', switch))
-table.insert(result, redis.call('EXISTS', base .. ARGV[7] .. ARGV[9]))
+table.insert(result, value)
+if ARGV[10] == '1' then
+  local previous = redis.call('HGET', base .. ARGV[3], 'previous')
+  if previous and redis.call('EXISTS', ARGV[2] .. previous .. ARGV[3]) == 1 then
+    local old = ARGV[2] .. previous
+    table.insert(result, previous)
+    table.insert(result, redis.call('HGET', old .. ARGV[6] .. ARGV[8], ARGV[9]))
+    table.insert(result, redis.call('HGET', old .. ARGV[3], 'source_time'))
+  end
+end
 return result
 """
 )
@@ -99,12 +109,13 @@ class UnknownNames(LookupError):
 
 @dataclass(frozen=True)
 class MetricValue:
-    """One metric of one switch."""
+    """One metric of one switch (and, when asked, in the generation before)."""
 
     info: SnapshotInfo
     switch: str
     metric: str
     value: bytes
+    previous: tuple[int, bytes | None, float] | None = None  # generation, value, source time
 
 
 @dataclass(frozen=True)
@@ -153,15 +164,16 @@ def _meta_values(meta: tuple[Any, ...]) -> dict[str, Any]:
     }
 
 
-def _args(
+def head_args(
     keys: Keys, pinned: int | None, names: bool, switch: str = "", metric: str = ""
 ) -> list[Any]:
+    """Return ARGV 1-9 of the read scripts (see HEAD)."""
     parts = [keys.generation_base, layout.META, layout.METRICS]
     pin = "" if pinned is None else pinned
     return [pin, *parts, "1" if names else "0", layout.SWITCH, layout.METRIC, switch, metric]
 
 
-def _head(reply: list[Any], pinned: int | None) -> Head:
+def parse_head(reply: list[Any], pinned: int | None) -> Head:
     """Build the Head from a HEAD reply, or raise NoSnapshot (GenerationGone if pinned)."""
     if len(reply) < 2:
         if pinned is not None:
@@ -183,7 +195,8 @@ def _script(node: redis.Redis, source: str) -> Script:
     return script
 
 
-def _call(client: redis.Redis, source: str, keys: Keys, args: list[Any]) -> list[Any]:
+def call(client: redis.Redis, source: str, keys: Keys, args: list[Any]) -> list[Any]:
+    """Run a read script (HEAD and more) on the node of the keys' slot; return its reply."""
     node = cluster_route.slot_node(client, keys)  # on a cluster: the node of the keys' slot
     script = _script(node, source)
     return cluster_route.routed(
@@ -193,24 +206,36 @@ def _call(client: redis.Redis, source: str, keys: Keys, args: list[Any]) -> list
 
 def read_info(client: redis.Redis, keys: Keys, generation: int | None = None) -> SnapshotInfo:
     """Return the current (or the given) generation's description, or raise NoSnapshot."""
-    reply = _call(client, HEAD_SCRIPT, keys, _args(keys, generation, names=False))
-    return _head(reply, generation).info
+    reply = call(client, HEAD_SCRIPT, keys, head_args(keys, generation, names=False))
+    return parse_head(reply, generation).info
 
 
 def read_metric(
-    client: redis.Redis, keys: Keys, switch: str, metric: str, generation: int | None = None
+    client: redis.Redis,
+    keys: Keys,
+    switch: str,
+    metric: str,
+    generation: int | None = None,
+    previous: bool = False,
 ) -> MetricValue:
-    """Return one metric of one switch, or raise NoSnapshot or UnknownNames (one round trip)."""
-    args = _args(keys, generation, False, switch, metric)
-    reply = _call(client, METRIC_SCRIPT, keys, args)
-    info = _head(reply, generation).info
-    value, *known = reply[4:]
+    """Return one metric of one switch, or raise NoSnapshot or UnknownNames (one round trip).
+
+    With ``previous``, also read it in the generation this one replaced, while that is held.
+    """
+    args = [*head_args(keys, generation, False, switch, metric), "1" if previous else "0"]
+    reply = call(client, METRIC_SCRIPT, keys, args)
+    info = parse_head(reply, generation).info
+    value, *more = reply[4:]
     if value is None:
-        switch_known, metric_known = known
+        switch_known, metric_known = more
         raise UnknownNames(
             [switch] if not switch_known else [], [metric] if not metric_known else [], info
         )
-    return MetricValue(info, switch, metric, value)
+    before = None
+    if more:
+        number, old, when = more
+        before = (int(number), old, float(when or 0))
+    return MetricValue(info, switch, metric, value, before)
 
 
 # The generation each prefix was read at last: list reads start from it (see above).
@@ -234,10 +259,10 @@ def read_lists(
 def _lists_on(
     client: redis.Redis, script: Script, keys: Keys, wanted: Lists, pinned: int | None
 ) -> tuple[Head, list[list[bytes]]]:
-    args = _args(keys, pinned, names=True)
+    args = head_args(keys, pinned, names=True)
     guess = _last.get(keys)
     if guess is None or (pinned is not None and guess.info.generation != pinned):
-        guess = _head(list(script(keys=[keys.current], args=args, client=client)), pinned)
+        guess = parse_head(list(script(keys=[keys.current], args=args, client=client)), pinned)
     for _attempt in range(ATTEMPTS):
         at = keys.at(guess.info.generation)
         pipe: Any = client.pipeline(transaction=False)
@@ -258,7 +283,7 @@ def _lists_on(
         except NoScriptError:  # the server lost its scripts (restart, SCRIPT FLUSH)
             client.script_load(HEAD_SCRIPT)
             continue
-        head = _head(list(head_reply), pinned)
+        head = parse_head(list(head_reply), pinned)
         if head.info.snapshot == guess.info.snapshot and int(left) != -2:
             # The guess was the generation asked for, and it lived through the whole read.
             _last[keys] = head
