@@ -72,16 +72,26 @@ FORMAT = _query(
 IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False, "schema": STRING}
 
 
-def _data(summary: str, params: list[Schema], body: Schema, *, names: bool = False) -> Schema:
+def _data(
+    summary: str,
+    params: list[Schema],
+    body: Schema,
+    *,
+    names: bool = False,
+    headers: dict[str, str] | None = None,
+) -> Schema:
     """Return the GET operation of a data endpoint whose JSON answer is ``body``."""
     responses = {
-        "200": _answer(summary, body, CSV, **DATA_HEADERS),
+        "200": _answer(summary, body, CSV, **DATA_HEADERS, **(headers or {})),
         "304": {"description": "the ETag the client sent is current"},
         "400": _answer("a parameter is missing, repeated, empty or malformed", PROBLEM),
         "503": UNAVAILABLE,
     }
     if names:
         responses["404"] = _answer("an unknown switch or metric, and where to list them", PROBLEM)
+        responses["410"] = _answer(
+            "the pinned generation is no longer held (says which are)", PROBLEM
+        )
     params = [*params, FORMAT, IF_NONE_MATCH]
     return {"get": {"summary": summary, "parameters": params, "responses": responses}}
 
@@ -105,6 +115,44 @@ METRICS = _query(
     "up to 1000 metric names separated by commas (a repeated name counts once)",
     {"type": "string", "pattern": f"^{NAME}(,{NAME})*$"},
 )
+GENERATION = _query(
+    "generation",
+    "answer from this generation while Redis holds it (410 once gone); Link headers pin it",
+    {"type": "string", "pattern": "^[1-9][0-9]{0,17}$"},
+    required=False,
+)
+RATE = _query(
+    "rate",
+    "true: per-second rates of counters since the generation before (400 for a gauge; "
+    "503 with Retry-After until there is one); the interval is in X-Telemetry-Rate-Interval "
+    "and, in JSON, 'interval'",
+    {"type": "string", "enum": ["true", "false"]},
+    required=False,
+)
+SORT = _query(
+    "sort",
+    "a metric to sort the rows by, numerically, smallest first; '-<metric>' for the largest "
+    "first; rows with equal values keep switch order",
+    {"type": "string", "pattern": f"^-?{NAME}$"},
+    required=False,
+)
+LIMIT = _query(
+    "limit",
+    "at most this many rows (1 to 1000000)",
+    {"type": "string", "pattern": "^(1000000|[1-9][0-9]{0,5})$"},
+    required=False,
+)
+OFFSET = _query(
+    "offset",
+    "skip this many rows first (0 to 1000000)",
+    {"type": "string", "pattern": "^(1000000|0|[1-9][0-9]{0,5})$"},
+    required=False,
+)
+PAGING = {
+    "X_Total_Count": "rows in the whole listing",
+    "Link": 'the next page, pinned to the generation: <url>; rel="next" (when there is one)',
+    "X_Telemetry_Rate_Interval": "with rate=true: seconds between the two generations",
+}
 ROW = _object(switch=STRING, values={"type": "object", "additionalProperties": VALUE})
 GET_METRIC = _object(**AGE, switch=STRING, metric=STRING, value=VALUE)
 LIST_METRICS = _object(**AGE, metrics=STRINGS, switches={"type": "array", "items": ROW})
@@ -151,13 +199,19 @@ SPEC: Schema = {
     },
     "paths": {
         "/telemetry/GetMetric": _data(
-            "one metric of one switch", [SWITCH, METRIC], GET_METRIC, names=True
+            "one metric of one switch",
+            [SWITCH, METRIC, RATE, GENERATION],
+            GET_METRIC,
+            names=True,
+            headers={"X_Telemetry_Rate_Interval": PAGING["X_Telemetry_Rate_Interval"]},
         ),
         "/telemetry/ListMetrics": _data(
-            "the asked metrics in the asked order, for every switch in row order",
-            [METRICS],
+            "the asked metrics in the asked order, for every switch in row order (or sorted, "
+            "a page at a time)",
+            [METRICS, RATE, GENERATION, SORT, LIMIT, OFFSET],
             LIST_METRICS,
             names=True,
+            headers=PAGING,
         ),
         "/telemetry/switches": _data(
             "the known switch ids, in row order", [], _object(**AGE, switches=STRINGS)
