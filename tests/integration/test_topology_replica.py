@@ -45,6 +45,8 @@ def test_api_reads_land_on_the_replica(pair: tuple[NodeServer, NodeServer]) -> N
     try:
         api.wait_http(f"http://{bind}/readyz", timeout=40)
         writer.stop()  # from here on, only the API talks to Redis (the snapshot lives 10 s)
+        url = f"http://{bind}/telemetry/GetMetric?switch=3&metric=Latency"
+        assert requests.get(url, timeout=5).status_code == 200  # loads the script on the replica
         for node in (primary, replica):
             node.client().config_resetstat()
         session = requests.Session()
