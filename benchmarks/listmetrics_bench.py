@@ -2,7 +2,9 @@
 
 On one private Redis server holding ``--switches`` switches x 8 metrics (100,000 by default),
 the API as served (granian, 2 workers, 4 threads) answers ListMetrics of 3 and of all 8
-metrics as CSV, as JSON, and as gzipped JSON, one request at a time over one keep-alive
+metrics as CSV, as JSON, and as gzipped JSON, and the Latency column whole, as its top 20
+(``sort=-Latency&limit=20``: the stored ranking) and as rows 1,000-1,019 by Latency (past the
+stored ranking: sorted at read time), one request at a time over one keep-alive
 connection, timed from sending the request to the last byte. The floor is measured in this
 process, between the requests: a redis-py MULTI/EXEC of the same LRANGEs plus the byte join
 of the CSV. Each round runs every case once, in alternating order; figures are medians over
@@ -88,6 +90,12 @@ def http_cases(port: int, client: redis.Redis, rounds: int) -> dict[str, list[fl
     cases["3: CSV gzip"] = partial(
         fetch, connection, "/telemetry/ListMetrics?metrics=" + ",".join(THREE), gz
     )
+    latency = "/telemetry/ListMetrics?metrics=Latency"
+    cases["Latency: whole column"] = partial(fetch, connection, latency, {})
+    cases["Latency: top 20"] = partial(fetch, connection, latency + "&sort=-Latency&limit=20", {})
+    cases["Latency: rows 1000-1019 by Latency"] = partial(
+        fetch, connection, latency + "&sort=-Latency&limit=20&offset=1000", {}
+    )
     for function in cases.values():  # warm up
         function()
     times: dict[str, list[float]] = {name: [] for name in cases}
@@ -143,6 +151,7 @@ def main() -> None:
             wait_ok(f"http://127.0.0.1:{port}/readyz", process)
             load = os.getloadavg()[0]
             times = http_cases(port, redis.Redis.from_url(redis_server.url), args.rounds)
+            stop([process])  # before its metrics folder goes
         print(
             f"{args.switches:,} switches, {args.rounds} rounds interleaved, medians; load "
             f"average {load:.1f} before, {os.getloadavg()[0]:.1f} after\n"
@@ -163,6 +172,13 @@ def main() -> None:
             f"| 3: CSV gzip | {statistics.median(times['3: CSV gzip']):.1f} | "
             f"{ratio(times, '3: CSV gzip', '3: CSV')} of CSV |"
         )
+        whole = "Latency: whole column"
+        print(f"| {whole} | {statistics.median(times[whole]):.1f} | - |")
+        for name in ("Latency: top 20", "Latency: rows 1000-1019 by Latency"):
+            print(
+                f"| {name} | {statistics.median(times[name]):.1f} | "
+                f"{ratio(times, name, whole)} of the whole column |"
+            )
     finally:
         if process is not None:
             stop([process])
