@@ -29,6 +29,7 @@ from telemetry_common.snapshot import SnapshotInfo
 GENERATION_HEADER = "X-Telemetry-Generation"
 AGE_HEADER = "X-Telemetry-Age"
 SNAPSHOT_HEADER = "X-Telemetry-Snapshot"
+PREVIOUS_HEADER = "X-Telemetry-Previous"
 SERVED = "telemetry.served"  # where a data answer leaves (age, generation) for metrics.py
 
 GZIP_MIN_BYTES = 8192
@@ -59,7 +60,7 @@ def _gzip_accepted(request: Request) -> bool:
 
 def data_headers(info: SnapshotInfo, etag: str, age: float) -> list[tuple[str, str]]:
     """Return a data answer's headers but its type and length, in the order they are sent."""
-    return [
+    headers = [
         ("ETag", f'"{etag}"'),
         ("Cache-Control", f"max-age={int(info.expires_in)}"),
         ("Vary", "Accept, Accept-Encoding"),
@@ -67,6 +68,9 @@ def data_headers(info: SnapshotInfo, etag: str, age: float) -> list[tuple[str, s
         (SNAPSHOT_HEADER, info.snapshot),
         (AGE_HEADER, f"{age:.3f}"),
     ]
+    if info.previous is not None:  # what rate=true and generation=N can start from
+        headers.append((PREVIOUS_HEADER, str(info.previous)))
+    return headers
 
 
 def answer(

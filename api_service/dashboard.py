@@ -16,7 +16,7 @@ from importlib.resources import files
 from flask import Blueprint, Response, request
 
 from api_service.errors import ROUTES
-from telemetry_common.catalogue import MEANINGS
+from telemetry_common.catalogue import MEANINGS, Kind
 
 bp = Blueprint("dashboard", __name__, static_folder="static", static_url_path="/static")
 
@@ -27,15 +27,18 @@ POLICY = (
     "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 UNITS_PLACEHOLDER = "{{units}}"
+COUNTERS_PLACEHOLDER = "{{counters}}"
 
 
 @lru_cache(maxsize=1)
 def page() -> tuple[bytes, str]:
-    """Return the page, with the catalogue's units filled in, and its ETag."""
+    """Return the page, with the catalogue's units and counters filled in, and its ETag."""
     template = files("api_service").joinpath("static/index.html").read_text(encoding="utf-8")
     units = json.dumps({meaning.name: meaning.unit for meaning in MEANINGS})
-    body = template.replace(UNITS_PLACEHOLDER, units.replace("<", "\\u003c")).encode()
-    return body, hashlib.sha256(body).hexdigest()[:20]
+    counters = json.dumps([m.name for m in MEANINGS if m.kind is Kind.COUNTER])
+    body = template.replace(UNITS_PLACEHOLDER, units.replace("<", "\\u003c"))
+    body = body.replace(COUNTERS_PLACEHOLDER, counters.replace("<", "\\u003c"))
+    return body.encode(), hashlib.sha256(body.encode()).hexdigest()[:20]
 
 
 def routes_text() -> bytes:

@@ -57,6 +57,7 @@ DATA_HEADERS = {
     "X_Telemetry_Generation": "the number of the snapshot the answer comes from",
     "X_Telemetry_Snapshot": "the random id of that snapshot, never reused",
     "X_Telemetry_Age": "seconds since the generator produced the data",
+    "X_Telemetry_Previous": "the generation this one replaced, when there is one (rates)",
 }
 UNAVAILABLE = _answer(
     "no fresh snapshot (a refresh is then asked for), or Redis is unreachable",

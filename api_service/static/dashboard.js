@@ -1,5 +1,6 @@
 // The live dashboard: polls the API's ListMetrics once a second with If-None-Match and draws
-// only when a new generation arrives. Everything it reads comes from the API's own answers.
+// only when a new generation arrives. Everything it reads comes from the API's own answers:
+// counters are shown as per-second rates (rate=true), the top table is the API's sort and limit.
 "use strict";
 
 const POLL_MS = 1000;
@@ -9,11 +10,12 @@ const SPARK_POINTS = 120;
 const VIRIDIS = ["#440154", "#482878", "#3e4989", "#31688e", "#26828e", "#1f9e89", "#35b779",
   "#6ece58", "#fde725"];
 const UNITS = JSON.parse(document.getElementById("units").textContent);
+const COUNTERS = JSON.parse(document.getElementById("counters").textContent);
 const $ = (id) => document.getElementById(id);
 
 const view = {
   names: [], etag: null, generation: null, data: null, metric: null,
-  sortBy: null, sortDown: true, picked: null, cursor: 0, history: [], rendered: 0,
+  sortBy: null, sortDown: true, picked: null, cursor: 0, history: [], rendered: 0, top: null,
 };
 
 function palette() {
@@ -28,7 +30,10 @@ function palette() {
 const LUT = palette();
 
 const SHOWN = { degC: "°C" };
-function unitOf(name) { return SHOWN[UNITS[name]] || UNITS[name] || ""; }
+function unitOf(name) {
+  const unit = SHOWN[UNITS[name]] || UNITS[name] || "";
+  return COUNTERS.includes(name) ? unit + "/s" : unit;
+}
 
 function csvCells(line) {
   if (line.indexOf('"') < 0) return line.split(",");
@@ -56,7 +61,7 @@ function parseTable(text) {
     switches[r] = cells[0];
     for (let c = 0; c < names.length; c++) {
       texts[c][r] = cells[c + 1];
-      numbers[c][r] = Number(cells[c + 1]);
+      numbers[c][r] = cells[c + 1] === "" ? NaN : Number(cells[c + 1]);
     }
   }
   const index = new Map(switches.map((id, row) => [id, row]));
@@ -125,7 +130,11 @@ async function handle(response, wait) {
     view.etag = response.headers.get("ETag");
     showHeaders(response);
     setState("fresh", "fresh");
-    render(parseTable(text), Number(response.headers.get("X-Telemetry-Generation")));
+    const data = parseTable(text), generation = Number(response.headers.get("X-Telemetry-Generation"));
+    data.rated = response.headers.has("X-Telemetry-Previous");  // rates need the one before
+    await applyRates(data, generation);
+    view.top = await loadTop(data, generation);
+    render(data, generation);
     return wait;
   }
   const text = await response.text();
@@ -138,6 +147,38 @@ async function handle(response, wait) {
   }
   if (response.status !== 404) setState("error", "error " + response.status, text.trim());
   return wait;
+}
+
+function fetchCsv(query) {
+  return fetch("telemetry/ListMetrics?" + query, { headers: { Accept: "text/csv" }, cache: "no-store" });
+}
+
+// Each counter's column becomes its per-second rate since the generation before; until the
+// API holds two generations (503), a counter shows no value.
+async function applyRates(data, generation) {
+  const counters = data.names.filter((name) => COUNTERS.includes(name));
+  if (!counters.length) return;
+  const response = data.rated && await fetchCsv("metrics=" + counters.map(encodeURIComponent).join(",") +
+    "&rate=true&generation=" + generation);
+  const rates = response && response.status === 200 ? parseTable(await response.text()) : null;
+  data.rated = rates !== null;
+  for (const name of counters) {
+    const c = data.names.indexOf(name), r = rates ? rates.names.indexOf(name) : -1;
+    data.texts[c] = r >= 0 ? rates.texts[r].map((t) => t || "–") : data.texts[c].map(() => "–");
+    data.numbers[c] = r >= 0 ? rates.numbers[r] : data.numbers[c].map(() => NaN);
+  }
+}
+
+// The switch ids of the top table, in the API's order (sort, limit), or null when it said no.
+async function loadTop(data, generation) {
+  const name = view.sortBy && data.names.includes(view.sortBy) ? view.sortBy : data.names[0];
+  const rate = COUNTERS.includes(name) ? "&rate=true" : "";
+  if (rate && !data.rated) return null;  // no rates yet: the table is sorted here
+  const response = await fetchCsv("metrics=" + encodeURIComponent(name) + "&sort=" +
+    (view.sortDown ? "-" : "") + encodeURIComponent(name) + "&limit=" + TOP_N + rate +
+    "&generation=" + generation);
+  if (response.status !== 200) return null;
+  return parseTable(await response.text()).switches;
 }
 
 function render(data, generation) {
@@ -256,7 +297,8 @@ function topRows(values, n, down) {
 
 function drawTable() {
   const data = view.data, sortColumn = data.numbers[data.names.indexOf(view.sortBy)];
-  const order = topRows(sortColumn, TOP_N, view.sortDown);
+  const fromApi = view.top && view.top.every((id) => data.index.has(id));
+  const order = fromApi ? view.top.map((id) => data.index.get(id)) : topRows(sortColumn, TOP_N, view.sortDown);
   const head = document.createElement("tr");
   head.append(Object.assign(document.createElement("th"), { scope: "col", textContent: "switch" }));
   data.names.forEach((name) => {
@@ -285,10 +327,19 @@ function drawTable() {
   $("top-n").textContent = Math.min(TOP_N, order.length);
 }
 
-function sortBy(name) {
+async function sortBy(name) {
   view.sortDown = name === view.sortBy ? !view.sortDown : true;
   view.sortBy = name;
+  view.top = null;
+  drawTable();  // at once from the data held, then as the API orders it
+  focusHeader(name);
+  try { view.top = await loadTop(view.data, view.generation); } catch (error) { view.top = null; }
   drawTable();
+  focusHeader(name);
+  document.body.dataset.topSort = (view.sortDown ? "-" : "") + name;
+}
+
+function focusHeader(name) {
   const button = [...$("top").tHead.querySelectorAll("button")].find((b) => b.title === "sort by " + name);
   if (button) button.focus();
 }

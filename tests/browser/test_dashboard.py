@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 import redis
 
+from telemetry_common.keys import Keys
+from telemetry_common.snapshot import SourceInfo, Table
+from telemetry_common.writer import write_snapshot
 from telemetry_stack.servers.redis_server import RedisServer
 from tests.helpers import wait_for
 from tests.helpers.browser import ApiProcess, PageLog
 from tests.helpers.dashboard import (
+    METRICS,
     PREFIX,
     clean,
     csv_value,
     open_dashboard,
     pick,
     publish,
+    table,
     text,
 )
 
@@ -103,3 +109,43 @@ def test_it_says_redis_is_unreachable_and_recovers_when_redis_returns(
         clean(log, api)
     finally:
         api.stop()
+
+
+def test_counters_show_as_rates_and_the_top_table_is_the_apis_order(
+    api: ApiProcess, real_redis: redis.Redis, page: tuple[Any, PageLog]
+) -> None:
+    tab, log = page
+    now = time.time()
+    for seed, tick_time in ((1, now - 5.0), (2, now)):  # two generations 5 s apart at the source
+        ids, rows = table(60, seed)
+        data = Table.from_rows(ids, METRICS, rows)
+        newest = write_snapshot(
+            real_redis, Keys(PREFIX), data, ttl=60, source=SourceInfo(tick_time=tick_time)
+        )
+    open_dashboard(tab, api, newest)
+    pick(tab, "SuccessfulRequests", "7")
+    rate = api.get(
+        "/telemetry/GetMetric",
+        params={"switch": "7", "metric": "SuccessfulRequests", "rate": "true"},
+    )
+    assert rate.status_code == 200 and rate.headers["X-Telemetry-Rate-Interval"] == "5.000"
+    assert text(tab, "#pick-value") == csv_value(rate)
+    assert text(tab, "#pick-unit") == "requests/s"
+    for header, query in (
+        ("Latency", {"metrics": "Latency", "sort": "-Latency"}),
+        ("SuccessfulRequests", {"metrics": "SuccessfulRequests", "sort": "-SuccessfulRequests"}),
+    ):
+        if header != "Latency" or tab.evaluate("view.sortBy") != "Latency":
+            tab.get_by_role("button", name=header).click()
+        sort = "-" + header
+        wait_for(
+            lambda sort=sort: tab.evaluate("document.body.dataset.topSort") == sort,  # type: ignore[misc]
+            10,
+            message="the top table from the API",
+        )
+        rated = {"rate": "true"} if header == "SuccessfulRequests" else {}
+        answer = api.get("/telemetry/ListMetrics", params={**query, **rated, "limit": "20"})
+        expected = [line.split(",")[0] for line in answer.text.splitlines()[1:]]
+        shown = tab.locator("#top tbody tr td:nth-child(1)").all_inner_texts()
+        assert [cell.strip() for cell in shown] == expected and len(expected) == 20
+    clean(log, api)

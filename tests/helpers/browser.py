@@ -63,8 +63,13 @@ class PageLog:
         self.origins.add(f"{parts.scheme}://{parts.netloc}" if parts.netloc else parts.scheme)
 
     def polls(self) -> list[dict[str, str]]:
-        """Return the headers of every ListMetrics request so far."""
-        return [headers for url, headers in self.requests if "/telemetry/ListMetrics" in url]
+        """Return the headers of every poll of the table so far (not the rates or the top table,
+        which name their generation)."""
+        return [
+            h
+            for url, h in self.requests
+            if "/telemetry/ListMetrics" in url and "generation=" not in url
+        ]
 
 
 class ApiProcess:
