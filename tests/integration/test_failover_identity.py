@@ -82,8 +82,11 @@ def test_lost_snapshots_never_share_an_etag_with_new_ones(stack: SentinelStack) 
         resumed = writes_resume(sentinels, primary.port, kept, timeout=60) - killed
         new = sentinels.node(sentinels.primary_port()).client()
         conditional: list[requests.Response] = []
+        # One keep-alive connection: each kept Response holds its own connection open, and
+        # granian accepts no more than 512 per worker until an idle one times out (30 s).
+        session = requests.Session()
         while generation_on(new) <= lost_generation + 1:  # until the lost numbers are reused
-            asked = requests.get(
+            asked = session.get(
                 stack.api_url + PATH, headers={"If-None-Match": lost_tag}, timeout=5
             )
             conditional.append(asked)
