@@ -286,7 +286,8 @@ def _lists_on(
         head = parse_head(list(head_reply), pinned)
         if head.info.snapshot == guess.info.snapshot and int(left) != -2:
             # The guess was the generation asked for, and it lived through the whole read.
-            _last[keys] = head
+            if pinned is None:  # a pinned read says nothing of what is current
+                _last[keys] = head
             lists, first = [], 0
             for span in spans:
                 joined: list[bytes] = []
