@@ -11,15 +11,13 @@ import redis
 
 from telemetry_stack.servers.redis_server import RedisServer, answers
 
-DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
-
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--redis-url",
-        default=os.environ.get("TELEMETRY_TEST_REDIS_URL") or DEFAULT_TEST_REDIS_URL,
-        help="Redis for integration tests (flushed around each test); when nothing answers "
-        "there, a private server is started (redis-server on PATH, else the embedded one)",
+        default=os.environ.get("TELEMETRY_TEST_REDIS_URL") or None,
+        help="a Redis the integration tests may use and flush around each test; without it "
+        "they start a private server (redis-server on PATH, else the embedded one)",
     )
 
 
@@ -31,13 +29,19 @@ def fake() -> fakeredis.FakeRedis:
 
 @pytest.fixture(scope="session")
 def redis_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Return the URL of a real Redis-protocol server for the whole session."""
-    url: str = request.config.getoption("--redis-url")
-    client = redis.Redis.from_url(url)
-    host = client.connection_pool.connection_kwargs.get("host", "127.0.0.1")
-    port = client.connection_pool.connection_kwargs.get("port", 6379)
-    client.close()
-    if answers(host, port):
+    """Return the URL of a real Redis-protocol server for the whole session.
+
+    A server named by --redis-url (or TELEMETRY_TEST_REDIS_URL) must answer: the tests never
+    write to a Redis they were not given, and never start one in place of the one named.
+    """
+    url: str | None = request.config.getoption("--redis-url")
+    if url:
+        client = redis.Redis.from_url(url)
+        host = client.connection_pool.connection_kwargs.get("host", "127.0.0.1")
+        port = client.connection_pool.connection_kwargs.get("port", 6379)
+        client.close()
+        if not answers(host, port):
+            pytest.fail(f"--redis-url {url}: nothing answers there", pytrace=False)
         yield url
         return
     server = RedisServer().start()

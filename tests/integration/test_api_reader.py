@@ -1,4 +1,4 @@
-"""The reader's packed transaction against a real Redis: same answers as a redis-py pipeline."""
+"""The reader against a real Redis: whole answers, however the lists are sliced."""
 
 from __future__ import annotations
 
@@ -17,10 +17,6 @@ pytestmark = pytest.mark.integration
 KEYS = Keys("readertest")
 
 
-class PipelineRedis(redis.Redis):
-    """A client the reader does not recognise as plain redis-py: it takes the pipeline path."""
-
-
 def fill(client: redis.Redis) -> None:
     table = Table.from_rows(
         ["1", "a,b", "交换机"],
@@ -30,10 +26,17 @@ def fill(client: redis.Redis) -> None:
     write_snapshot(client, KEYS, table, ttl=30)
 
 
-def test_packed_and_pipelined_reads_agree(real_redis: redis.Redis, redis_url: str) -> None:
+def test_reads_agree_however_the_lists_are_sliced(
+    real_redis: redis.Redis, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fill(real_redis)
     packed = connect(redis_url)
-    piped = PipelineRedis.from_url(redis_url)
+    piped = connect(redis_url)
+    one_slice = reader.read_columns(packed, KEYS, ["Latency", "CpuUsage"])
+    monkeypatch.setattr(reader, "SLICE", 2)  # three switches: two LRANGEs a list
+    sliced = reader.read_columns(piped, KEYS, ["Latency", "CpuUsage"])
+    assert (sliced.switches, sliced.columns) == (one_slice.switches, one_slice.columns)
+    assert sliced.info.snapshot == one_slice.info.snapshot
     for client in (packed, piped):
         assert reader.read_metric(client, KEYS, "a,b", "Latency").value == b"4.25"
     assert reader.read_info(packed, KEYS).generation == reader.read_info(piped, KEYS).generation
