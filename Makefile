@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PACKAGES := telemetry_common telemetry_stack generator_service refresher_worker api_service
 
-.PHONY: run test lint unit integration bench clean
+.PHONY: run test tools lint unit integration bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,8 +16,16 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/telemetry up
 
-test: lint $(STAMP)
+test: tools lint $(STAMP)
 	$(BIN)/python -m pytest
+
+# What the tests need beyond Python, checked before anything runs: one command fixes it.
+tools:
+	@command -v redis-server >/dev/null 2>&1 && { command -v chromium || command -v chromium-browser \
+		|| command -v google-chrome; } >/dev/null 2>&1 || { \
+		echo "make test needs redis-server (the Sentinel and Cluster tests) and Chromium (the"; \
+		echo "dashboard's browser tests). On Debian or Ubuntu, install both with:"; \
+		echo "    sudo apt-get install redis-server chromium"; exit 2; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
