@@ -13,6 +13,7 @@ from pathlib import Path
 
 from api_service.config import SETTINGS, ApiConfig
 from api_service.metrics_share import FILE_PATTERN
+from telemetry_common.logs import start_command
 from telemetry_common.options import Options
 from telemetry_common.platforms import multiprocess_metrics
 from telemetry_common.variables import PROMETHEUS_MULTIPROC_DIR
@@ -68,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     from api_service.wsgi import FACTORY
     from telemetry_common.wsgi_server import serve
 
-    config = OPTIONS.start(args)
+    config = start_command(OPTIONS, args)
     os.environ.update(config.to_env())  # each worker rebuilds the config from these
     logger.info(
         "telemetry API on http://%s:%d: %d worker(s) x %d thread(s), Redis %s",

@@ -7,6 +7,7 @@ import logging
 import os
 
 from generator_service.config import SETTINGS, GeneratorConfig
+from telemetry_common.logs import start_command
 from telemetry_common.options import Options
 from telemetry_common.variables import SEED
 
@@ -24,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     from generator_service.wsgi import FACTORY
     from telemetry_common.wsgi_server import serve
 
-    config = OPTIONS.start(args)
+    config = start_command(OPTIONS, args)
     # The worker rebuilds the same config from the environment it inherits.
     os.environ.update(config.to_env())
     if config.seed is None:

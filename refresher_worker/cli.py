@@ -6,6 +6,7 @@ import argparse
 import logging
 
 from refresher_worker.settings import SETTINGS, RefresherSettings
+from telemetry_common.logs import start_command
 from telemetry_common.options import Options
 from telemetry_common.redis_client import redacted
 
@@ -31,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from telemetry_common.platforms import stop_signals
     from telemetry_common.redis_client import connect
 
-    settings = OPTIONS.start(args)
+    settings = start_command(OPTIONS, args)
     identity = process_identity()
     logger.info(
         "refresher %s: %s -> %s (prefix %r) every %g s, TTL %d s, fetch timeout %g s",

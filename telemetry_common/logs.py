@@ -9,6 +9,7 @@ logger and the message.
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import sys
@@ -16,6 +17,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from telemetry_common.options import B, Options
+from telemetry_common.settings import environ
 from telemetry_common.variables import LOG_FORMAT, LOG_LEVEL
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -117,3 +120,11 @@ def configure_logging(env: Mapping[str, str]) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+
+
+def start_command(command: Options[B], args: argparse.Namespace) -> B:
+    """Return a command's settings from the environment and ``args``; configure logging."""
+    env = dict(environ())
+    settings = command.resolve(args, env)
+    configure_logging(env)
+    return settings

@@ -95,16 +95,6 @@ class Options(Generic[B]):
         """Return the settings from ``env`` with the given options on top."""
         return resolve_settings(args, env, self.settings, self.build)
 
-    def start(self, args: argparse.Namespace) -> B:
-        """Return the settings from the environment and ``args``; configure logging from it."""
-        from telemetry_common.logs import configure_logging
-        from telemetry_common.settings import environ
-
-        env = dict(environ())
-        settings = self.resolve(args, env)
-        configure_logging(env)
-        return settings
-
 
 def resolve_settings(
     args: argparse.Namespace,
