@@ -1,4 +1,5 @@
-"""The README's configuration table lists exactly the declared settings, with their defaults."""
+"""docs/configuration.md lists exactly the declared settings, with their defaults; the README's
+short table picks some of them, with the same defaults."""
 
 from __future__ import annotations
 
@@ -19,16 +20,28 @@ from telemetry_common.variables import REDIS_URL, VARIABLES
 from telemetry_stack.status.command import SETTINGS as STATUS
 from telemetry_stack.up.settings import SETTINGS as UP
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+ROOT = Path(__file__).resolve().parents[2]
+TABLE = ROOT / "docs" / "configuration.md"
+README = ROOT / "README.md"
 ROW = re.compile(r"^\| `(?P<name>[A-Z][A-Z0-9_]*)` \| (?P<default>[^|]+) \|", re.MULTILINE)
 
 
-def readme_table() -> dict[str, str]:
-    """Return variable -> default of the README's configuration table (backticks removed)."""
-    section = README.read_text().split("## Configuration", 1)[1].split("\n## ", 1)[0]
+def table_of(path: Path) -> dict[str, str]:
+    """Return variable -> default of the configuration table in ``path`` (backticks removed)."""
+    section = path.read_text().split("# Configuration", 1)[1].split("\n## ", 1)[0]
     rows = {m["name"]: m["default"].replace("`", "").strip() for m in ROW.finditer(section)}
-    assert rows, "no configuration table found in the README"
+    assert rows, f"no configuration table found in {path.name}"
     return rows
+
+
+def readme_table() -> dict[str, str]:
+    """Return variable -> default of docs/configuration.md's table."""
+    return table_of(TABLE)
+
+
+def test_the_readmes_short_table_agrees_with_the_full_one() -> None:
+    short = table_of(README)
+    assert len(short) == 10 and short == {name: readme_table()[name] for name in short}
 
 
 def declared() -> dict[str, Setting[Any]]:
