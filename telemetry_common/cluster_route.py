@@ -29,8 +29,8 @@ MOVED = ("MOVED", "ASK", "CLUSTERDOWN", "TRYAGAIN")  # as a node client reports 
 def slot_node(client: Any, keys: Keys) -> redis.Redis:
     """Return the client to send the snapshot's commands to: on a cluster, the slot's node."""
     if not isinstance(client, RedisCluster):
-        return client  # type: ignore[no-any-return]
-    node = client.get_node_from_key(keys.current)  # type: ignore[no-untyped-call]
+        return client  # type: ignore[no-any-return,unused-ignore]
+    node = client.get_node_from_key(keys.current)  # type: ignore[no-untyped-call,unused-ignore]
     if node is None or node.redis_connection is None:
         raise redis.ConnectionError(f"no cluster node serves the slot of {keys.current}")
     connection: redis.Redis = node.redis_connection

@@ -38,7 +38,7 @@ class InSyncSentinel(Sentinel):
     def filter_slaves(self, slaves: list[dict[str, Any]]) -> list[tuple[str, int]]:
         """Return the address of each replica that is up and linked to its primary."""
         linked = [s for s in slaves if str_if_bytes(s.get("master-link-status", "")) == "ok"]
-        alive: list[tuple[str, int]] = super().filter_slaves(linked)  # type: ignore[no-untyped-call]
+        alive: list[tuple[str, int]] = super().filter_slaves(linked)  # type: ignore[no-untyped-call,unused-ignore]
         return alive
 
 
@@ -55,7 +55,7 @@ class ReplicaPool(SentinelConnectionPool):
     RECHECK = 5.0
 
     def __init__(self, service_name: str, sentinel_manager: Sentinel, **kwargs: Any) -> None:
-        super().__init__(service_name, sentinel_manager, **kwargs)  # type: ignore[no-untyped-call]
+        super().__init__(service_name, sentinel_manager, **kwargs)  # type: ignore[no-untyped-call,unused-ignore]
         self.replicas: list[tuple[str, int]] = []
         self.checked_at = -self.RECHECK
 
@@ -68,9 +68,9 @@ class ReplicaPool(SentinelConnectionPool):
             with contextlib.suppress(redis.RedisError):
                 self.replicas = self.sentinel_manager.discover_slaves(self.service_name)
         if self.replicas and (connection.host, connection.port) not in self.replicas:
-            connection.disconnect()  # type: ignore[no-untyped-call]
+            connection.disconnect()  # type: ignore[no-untyped-call,unused-ignore]
             with contextlib.suppress(redis.RedisError):  # else the command connects as it can
-                connection.connect()  # type: ignore[no-untyped-call]  # through Sentinel
+                connection.connect()  # type: ignore[no-untyped-call,unused-ignore]  # through Sentinel
         return connection
 
 
@@ -94,7 +94,7 @@ def connect_target(target: RedisTarget, *, timeout: float, retries: int) -> redi
         return redis.Redis.from_url(target.url, health_check_interval=30, **budget)
     options = {**target.options, **budget}
     if target.kind == "cluster":
-        nodes = [ClusterNode(host, port) for host, port in target.hosts]  # type: ignore[no-untyped-call]
+        nodes = [ClusterNode(host, port) for host, port in target.hosts]  # type: ignore[no-untyped-call,unused-ignore]
         try:  # RedisCluster reads the slot map at once
             cluster = RedisCluster(startup_nodes=nodes, **options)
         except RedisClusterException as exc:  # not a RedisError: callers handle those
@@ -108,13 +108,13 @@ def connect_target(target: RedisTarget, *, timeout: float, retries: int) -> redi
     }
     if options.get("ssl"):
         sentinel_kwargs["ssl"] = True
-    sentinel = InSyncSentinel(list(target.hosts), sentinel_kwargs=sentinel_kwargs)  # type: ignore[no-untyped-call]
+    sentinel = InSyncSentinel(list(target.hosts), sentinel_kwargs=sentinel_kwargs)  # type: ignore[no-untyped-call,unused-ignore]
     if target.role == "replica":  # a replica the sentinels name; the primary if none is up
-        replica: redis.Redis = sentinel.slave_for(  # type: ignore[no-untyped-call]
+        replica: redis.Redis = sentinel.slave_for(  # type: ignore[no-untyped-call,unused-ignore]
             target.service, connection_pool_class=ReplicaPool, **options
         )
         return replica
-    primary: redis.Redis = sentinel.master_for(target.service, **options)  # type: ignore[no-untyped-call]
+    primary: redis.Redis = sentinel.master_for(target.service, **options)  # type: ignore[no-untyped-call,unused-ignore]
     return primary
 
 
@@ -129,7 +129,7 @@ def follow_primary(client: object) -> None:
     pool = getattr(client, "connection_pool", None)
     if isinstance(pool, SentinelConnectionPool) and pool.is_master:
         with contextlib.suppress(redis.RedisError, MasterNotFoundError):
-            pool.get_master_address()  # type: ignore[no-untyped-call]  # resets on a change
+            pool.get_master_address()  # type: ignore[no-untyped-call,unused-ignore]  # resets on a change
 
 
 def is_cluster(client: object) -> bool:

@@ -78,7 +78,7 @@ def _node_options(
     auth = f"{userinfo}@" if userinfo else ""
     scheme = "rediss" if tls else "redis"
     try:
-        options = redis_parse_url(f"{scheme}://{auth}localhost/{db}?{urlencode(query)}")  # type: ignore[no-untyped-call]
+        options = redis_parse_url(f"{scheme}://{auth}localhost/{db}?{urlencode(query)}")  # type: ignore[no-untyped-call,unused-ignore]
     except ValueError as exc:
         raise UrlError(str(exc)) from None
     for name in ("host", "port"):
@@ -92,7 +92,7 @@ def parse(url: str) -> RedisTarget:
     """Return what ``url`` points at; raise UrlError saying what is wrong."""
     if url.startswith(STANDALONE):
         try:
-            redis_parse_url(url)  # type: ignore[no-untyped-call]
+            redis_parse_url(url)  # type: ignore[no-untyped-call,unused-ignore]
         except ValueError as exc:
             raise UrlError(str(exc)) from None
         return RedisTarget("standalone", url)
