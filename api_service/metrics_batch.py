@@ -6,8 +6,8 @@ binned at once) measured 3 us per answer inside a loaded worker, some 2.6 % of i
 answer, though the same code takes 0.6 us in a tight loop: between two answers the worker runs
 granian's and the kernel's code, and each Python object counting touches is a cache miss
 (benchmarks/count_timing.py, at commit 108bbca). Here an answer costs two appends to two
-``array('d')`` (C calls, each atomic under the GIL, so any thread appends without a lock; a free-threaded build takes a
-lock) and one attribute store (Counts.answered): about 1 us in the loaded worker. The values
+``array('d')`` (C calls, each atomic under the GIL, so any thread appends without a lock; a
+free-threaded build takes a lock) and one attribute store (Counts.answered): about 1 us in the loaded worker. The values
 are binned later, in bulk (sorted, then cut at each bucket's bound: about 45 ns a value), by
 whichever thread sees a batch full, by the metrics file thread, or by a reader; the number of
 answers is the latency histogram's count. Binning takes the lock and returns a copy made under
