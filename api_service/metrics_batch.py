@@ -7,11 +7,11 @@ answer, though the same code takes 0.6 us in a tight loop: between two answers t
 granian's and the kernel's code, and each Python object counting touches is a cache miss
 (benchmarks/count_timing.py, at commit 108bbca). Here an answer costs two appends to two
 ``array('d')`` (C calls, each atomic under the GIL, so any thread appends without a lock; a
-free-threaded build takes a lock) and one attribute store (Counts.answered): about 1 us in the loaded worker. The values
-are binned later, in bulk (sorted, then cut at each bucket's bound: about 45 ns a value), by
-whichever thread sees a batch full, by the metrics file thread, or by a reader; the number of
-answers is the latency histogram's count. Binning takes the lock and returns a copy made under
-it, so a reader sees every answer once, never one twice.
+free-threaded build takes a lock) and one attribute store (Counts.answered): about 1 us in the
+loaded worker. The values are binned later, in bulk (sorted, then cut at each bucket's bound:
+about 45 ns a value), by whichever thread sees a batch full, by the metrics file thread, or by a
+reader; the number of answers is the latency histogram's count. Binning takes the lock and
+returns a copy made under it, so a reader sees every answer once, never one twice.
 """
 
 from __future__ import annotations
