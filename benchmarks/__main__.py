@@ -16,9 +16,8 @@ import logging
 import sys
 import time
 
-from benchmarks import suite_api, suite_generator, suite_loadgen, suite_refresh
-from benchmarks.suite_load import LoadError, NoWrk
-from benchmarks.suite_table import Row, machine, render
+from benchmarks import suite
+from benchmarks.suite import LoadError, NoWrk, Row, machine, render
 
 logger = logging.getLogger("benchmarks")
 
@@ -62,14 +61,14 @@ def collect(args: argparse.Namespace) -> tuple[list[Row], list[str]]:
             failures.append(f"{name}: failed, {str(exc).splitlines()[0]}")
         logger.info("%s done in %.0f s", name, time.monotonic() - began)
 
-    section("generator tick", lambda: suite_generator.tick_rows(3 if args.quick else 7))
-    section("generator serving", lambda: suite_generator.serving_rows(*load))
-    section("refresh", lambda: suite_refresh.refresh_rows(1 if args.quick else 3))
-    with suite_api.api_servers() as bases:
-        section("API vs twins", lambda: suite_api.twin_rows(bases, *load, not args.quick))
-        section("API vs cache, scaling", lambda: suite_api.cache_and_scaling_rows(bases, *load))
-        section("load generator", lambda: suite_loadgen.engine_rows(bases["api2"], *once))
-    section("load generator ceiling", lambda: suite_loadgen.ceiling_rows(*once))
+    section("generator tick", lambda: suite.tick_rows(3 if args.quick else 7))
+    section("generator serving", lambda: suite.serving_rows(*load))
+    section("refresh", lambda: suite.refresh_rows(1 if args.quick else 3))
+    with suite.api_servers() as bases:
+        section("API vs twins", lambda: suite.twin_rows(bases, *load, not args.quick))
+        section("API vs cache, scaling", lambda: suite.cache_and_scaling_rows(bases, *load))
+        section("load generator", lambda: suite.engine_rows(bases["api2"], *once))
+    section("load generator ceiling", lambda: suite.ceiling_rows(*once))
     return rows, failures
 
 

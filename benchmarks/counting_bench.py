@@ -31,18 +31,75 @@ import tempfile
 import threading
 from pathlib import Path
 
-from benchmarks import api_bench, cpu_time
-from benchmarks.suite_load import child_env, launch, serve_factory, stop, wait_ok
+from benchmarks import api_bench
+from benchmarks.suite import child_env, launch, serve_factory, stop, wait_ok
 from telemetry_stack.bench import wrk as wrk_engine
 from telemetry_stack.servers.redis_server import RedisServer, free_port
 
 ROUTE = "/telemetry/GetMetric?metric=Latency&switch="
-ON = ("API", "benchmarks.api_variants:instrumented")
-OFF = ("API, counting off", "benchmarks.api_variants:uninstrumented")
-TWIN = ("API, a second one", "benchmarks.api_variants:instrumented")
+ON = ("API", "benchmarks.apps:instrumented")
+OFF = ("API, counting off", "benchmarks.apps:uninstrumented")
+TWIN = ("API, a second one", "benchmarks.apps:instrumented")
 
 Figures = tuple[float, float]  # req/s, server CPU us per answer
 Servers = dict[str, tuple[subprocess.Popen[bytes], str]]  # name: (process, URL)
+
+
+# CPU seconds used by a process and all its descendants, read from Linux's /proc.
+#
+# A server's CPU time per answer changes little when other work shares the machine, unlike its
+# throughput, which swings with every other process's demand for the same cores. On a server
+# limited by its CPU, throughput is the CPU it gets divided by its CPU per answer, so a change of
+# CPU per answer is the change of throughput it causes. Linux only: elsewhere ``supported()`` is
+# False.
+PROC = Path("/proc")
+
+
+def supported() -> bool:
+    """Return whether /proc gives per-process CPU times here."""
+    return (PROC / "self" / "stat").exists()
+
+
+def _stat(pid: int) -> list[str] | None:
+    """Return the fields after the command name of /proc/<pid>/stat, or None if it is gone."""
+    try:
+        text = (PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2 :].split()  # the name may hold spaces and parentheses
+
+
+def _tree(root: int) -> list[int]:
+    """Return ``root`` and every live descendant of it."""
+    parents: dict[int, list[int]] = {}
+    for entry in PROC.iterdir():
+        if entry.name.isdigit() and (fields := _stat(int(entry.name))) is not None:
+            parents.setdefault(int(fields[1]), []).append(int(entry.name))  # field 4: ppid
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(parents.get(pid, []))
+    return found
+
+
+def cpu_seconds(root: int) -> float:
+    """Return the user + system CPU seconds used so far by ``root`` and its live descendants.
+
+    Descendants that already exited are not counted: measure across a span in which the
+    process tree stays the same (a server's workers, running).
+    """
+    ticks = 0
+    for pid in _tree(root):
+        fields = _stat(pid)
+        if fields is not None:
+            ticks += int(fields[11]) + int(fields[12])  # fields 14 and 15: utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def descendants(root: int) -> list[int]:
+    """Return the live descendants of ``root`` (a server's workers), without ``root`` itself."""
+    return _tree(root)[1:]
 
 
 def _start(
@@ -68,7 +125,7 @@ def _start(
 
 def _together(servers: Servers, order: list[str], args: argparse.Namespace) -> dict[str, Figures]:
     """Load every server at once, one wrk each started in ``order``; return their figures."""
-    before = {name: cpu_time.cpu_seconds(servers[name][0].pid) for name in order}
+    before = {name: cpu_seconds(servers[name][0].pid) for name in order}
     outputs: dict[str, str] = {}
 
     def load(name: str) -> None:
@@ -86,7 +143,7 @@ def _together(servers: Servers, order: list[str], args: argparse.Namespace) -> d
         if name not in outputs or "Non-2xx" in outputs[name] or "Socket errors" in outputs[name]:
             raise SystemExit(f"wrk failed or saw errors on {name}: {outputs.get(name, '')}")
         rps = wrk_engine.summary(outputs[name])[0]
-        cpu = cpu_time.cpu_seconds(servers[name][0].pid) - before[name]
+        cpu = cpu_seconds(servers[name][0].pid) - before[name]
         figures[name] = (rps, cpu / (rps * args.seconds) * 1e6)
     return figures
 
@@ -109,7 +166,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4, help="granian threads per worker")
     parser.add_argument("--control", action="store_true", help="compare the API with itself")
     args = parser.parse_args()
-    if not cpu_time.supported():
+    if not supported():
         raise SystemExit("needs Linux's /proc for the servers' CPU times")
     pair = [ON, TWIN if args.control else OFF]
     names = [name for name, _ in pair]

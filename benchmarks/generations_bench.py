@@ -36,7 +36,7 @@ import redis
 import requests
 
 from benchmarks.refresh_bench import make_body
-from benchmarks.suite_load import child_env, launch, serve_factory, stop, wait_ok
+from benchmarks.suite import child_env, launch, serve_factory, stop, wait_ok
 from refresher_worker.parser import parse_counters
 from telemetry_common.keys import Keys
 from telemetry_common.writer import write_snapshot
@@ -105,7 +105,7 @@ def measure(size: int, args: argparse.Namespace, scratch: str) -> dict[str, Any]
                 "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
             })  # fmt: skip
             processes.append(
-                launch(serve_factory("benchmarks.api_variants:instrumented", port, 2, env), env)
+                launch(serve_factory("benchmarks.apps:instrumented", port, 2, env), env)
             )
             base = f"http://127.0.0.1:{port}"
             wait_ok(f"{base}/readyz", processes[0])

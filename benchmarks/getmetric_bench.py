@@ -5,9 +5,9 @@ the same workers and threads (2 x 4 by default), wrk asks each server for a rand
 the 1,000 (one Lua script for all, same route and parameters):
 
 - the API as served (``create_app()``, Prometheus multiprocess mode as ``telemetry api`` runs it);
-- the API with its per-request instrumentation removed (benchmarks/api_variants.py);
-- the plain app (benchmarks/plain_app.py): one redis-py HGET, no middleware, no checks;
-- the original design's shape, one process holding the table in a dict (benchmarks/suite_cache.py,
+- the API with its per-request instrumentation removed (benchmarks/apps.py);
+- the plain app (benchmarks/apps.py): one redis-py HGET, no middleware, no checks;
+- the original design's shape, one process holding the table in a dict (benchmarks/apps.py,
   one worker: it cannot have more).
 
 First at ``--connections`` (throughput), then at one connection (latency). Runs are interleaved
@@ -30,15 +30,15 @@ import tempfile
 from pathlib import Path
 
 from benchmarks import api_bench
-from benchmarks.suite_load import Runs, child_env, launch, serve_factory, stop, wait_ok, wrk
+from benchmarks.suite import Runs, child_env, launch, serve_factory, stop, wait_ok, wrk
 from telemetry_stack.servers.redis_server import RedisServer, free_port
 
 ROUTE = "/telemetry/GetMetric?metric=Latency&switch="
 SERVERS = {  # name: (WSGI factory, workers)
-    "plain app, one HGET": ("benchmarks.plain_app:plain_app", 2),
-    "API": ("benchmarks.api_variants:instrumented", 2),
-    "API, instrumentation off": ("benchmarks.api_variants:uninstrumented", 2),
-    "in-process dict (1 process)": ("benchmarks.suite_cache:cache_app", 1),
+    "plain app, one HGET": ("benchmarks.apps:plain_app", 2),
+    "API": ("benchmarks.apps:instrumented", 2),
+    "API, instrumentation off": ("benchmarks.apps:uninstrumented", 2),
+    "in-process dict (1 process)": ("benchmarks.apps:cache_app", 1),
 }
 REFERENCE = "plain app, one HGET"
 

@@ -31,7 +31,7 @@ import redis
 from api_service.formats import csv_table
 from api_service.json_table import json_rows
 from benchmarks.api_bench import METRICS
-from benchmarks.suite_load import child_env, launch, serve_factory, stop, wait_ok
+from benchmarks.suite import child_env, launch, serve_factory, stop, wait_ok
 from telemetry_common.keys import Keys
 from telemetry_common.snapshot import Table
 from telemetry_common.writer import write_snapshot
@@ -146,7 +146,7 @@ def main() -> None:
                 "TELEMETRY_API_THREADS": "4", "PROMETHEUS_MULTIPROC_DIR": metrics_dir,
             })  # fmt: skip
             port = free_port()
-            factory = "benchmarks.api_variants:instrumented"
+            factory = "benchmarks.apps:instrumented"
             process = launch(serve_factory(factory, port, 2, env), env)
             wait_ok(f"http://127.0.0.1:{port}/readyz", process)
             load = os.getloadavg()[0]

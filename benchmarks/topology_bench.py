@@ -26,7 +26,7 @@ from typing import Any
 
 from benchmarks import api_bench
 from benchmarks.refresh_bench import TTL, make_body
-from benchmarks.suite_load import child_env, launch, serve_factory, stop, wait_ok, wrk
+from benchmarks.suite import child_env, launch, serve_factory, stop, wait_ok, wrk
 from refresher_worker.parser import parse_counters
 from telemetry_common.keys import Keys
 from telemetry_common.redis_client import connect
@@ -103,7 +103,7 @@ def getmetric(rounds: int, seconds: int) -> str:
                     "PROMETHEUS_MULTIPROC_DIR": str(metrics),
                 })  # fmt: skip
                 port = free_port()
-                factory = "benchmarks.api_variants:instrumented"
+                factory = "benchmarks.apps:instrumented"
                 processes.append(launch(serve_factory(factory, port, 2, env), env))
                 wait_ok(f"http://127.0.0.1:{port}/readyz", processes[-1])
                 urls[name] = f"http://127.0.0.1:{port}/telemetry/GetMetric?metric=Latency&switch="

@@ -1,10 +1,10 @@
-"""The original design's shape for comparison: one process holding the table in a dict.
+"""The WSGI apps the benchmarks serve beside the API, and the API's own variants.
 
-A tiny Flask app (a granian WSGI factory) that loads the snapshot once into a dict under a lock
-and reloads it every few seconds from a background thread, as a single-process cache in front
-of the generator would; GetMetric and ListMetrics answer the same CSV as the API, with no Redis
-on the request path. It cannot be scaled out (each replica would hold its own copy), which is
-what the API pays Redis round trips for.
+- ``plain_app``: the least a Flask app must do to serve GetMetric, one redis-py HGET, no
+  middleware; the twin the API is measured against (same granian workers and threads).
+- ``instrumented`` / ``uninstrumented``: ``create_app()`` as served, and without its
+  per-request instrumentation (run them with ``PROMETHEUS_MULTIPROC_DIR`` set).
+- ``cache_app``: the original design's shape, one process holding the table in a dict.
 """
 
 from __future__ import annotations
@@ -12,11 +12,68 @@ from __future__ import annotations
 import os
 import threading
 
+import redis
 from flask import Flask, Response, abort, request
 
+from api_service import create_app, metrics
 from telemetry_common.keys import Keys
 from telemetry_common.reader import read_catalog, read_columns
 from telemetry_common.redis_client import connect
+
+# The plain app.
+
+
+def plain_app() -> Flask:
+    """Return the plain GetMetric app (a WSGI factory) for the Redis and prefix in the env."""
+    client = redis.Redis.from_url(os.environ["TELEMETRY_REDIS_URL"])
+    keys = Keys(os.environ["TELEMETRY_KEY_PREFIX"])
+    at = keys.at(client.get(keys.current).decode())  # type: ignore[union-attr]  # the one snapshot
+    app = Flask("plain", static_folder=None)
+
+    @app.get("/readyz")
+    def readyz() -> Response:
+        return Response(b"ready\n", content_type="text/plain")
+
+    @app.get("/telemetry/GetMetric")
+    def get_metric() -> Response:
+        switch, metric = request.args["switch"], request.args["metric"]
+        value = client.hget(at.switch(switch), metric)
+        if not isinstance(value, bytes):
+            abort(404)
+        body = b"switch,%s\n%s,%s\n" % (metric.encode(), switch.encode(), value)
+        return Response(body, content_type="text/csv; charset=utf-8")
+
+    return app
+
+
+# The API, with and without its per-request instrumentation.
+
+
+def instrumented() -> Flask:
+    """Return the API as served (a WSGI factory)."""
+    return create_app()
+
+
+def uninstrumented() -> Flask:
+    """Return the API without the request counting (a WSGI factory)."""
+    register = metrics.register_metrics
+
+    def without_counting(app: Flask) -> None:
+        inner = app.wsgi_app
+        register(app)
+        if app.wsgi_app is inner:
+            raise RuntimeError("api_service.metrics no longer wraps the app: update this variant")
+        app.wsgi_app = inner  # type: ignore[method-assign]
+        del app.extensions[metrics.COUNTER]  # fast_path.py counts nothing either
+
+    metrics.register_metrics = without_counting
+    try:
+        return create_app()
+    finally:
+        metrics.register_metrics = register
+
+
+# The original design's shape: one process holding the table in a dict, reloaded every few seconds.
 
 RELOAD_SECONDS = 5.0
 
