@@ -60,6 +60,21 @@ class Load:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def wait_answers(
+        self, count: int, status: int = 200, after: float = 0.0, timeout: float = 30.0
+    ) -> None:
+        """Wait until ``count`` answers of ``status`` that started after ``after`` came back."""
+
+        def enough() -> bool:
+            found = [s for s in list(self.samples) if s.status == status and s.started > after]
+            return len(found) >= count
+
+        deadline = time.monotonic() + timeout
+        while not enough():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"fewer than {count} answers {status} within {timeout:g} s")
+            time.sleep(0.02)
+
     def stop(self) -> list[Sample]:
         """Stop the threads (each within its request timeout) and return every sample."""
         self._stop.set()

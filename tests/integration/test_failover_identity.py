@@ -91,7 +91,11 @@ def test_lost_snapshots_never_share_an_etag_with_new_ones(stack: SentinelStack) 
             )
             conditional.append(asked)
             assert time.monotonic() - killed < 60, "the new primary did not pass the lost numbers"
-        time.sleep(1.0)
+        wait_for(  # the readers saw the new snapshots that took the lost numbers
+            lambda: any(gen > lost_generation + 1 for _tag, gen, _body in recorder.seen),
+            20,
+            message="answers from past the lost generations",
+        )
     finally:
         recorder.stop()
     print(

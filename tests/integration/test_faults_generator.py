@@ -36,7 +36,7 @@ def test_generator_stopped_snapshot_expires_at_its_ttl_then_fresh_data_on_return
     stack = Stack(private_redis.url)
     try:
         with Load(stack.api_url, threads=2) as load:
-            time.sleep(1.0)
+            load.wait_answers(50)  # steady state under load
             os.killpg(stack.generator.process.pid, signal.SIGKILL)  # at once, workers too
             stack.generator.process.wait(10)
             stopped = time.monotonic()
@@ -51,7 +51,7 @@ def test_generator_stopped_snapshot_expires_at_its_ttl_then_fresh_data_on_return
 
             wait_for(expired, TTL + 3, 0.02, "the snapshot to expire")
             expired_after = time.monotonic() - stopped
-            time.sleep(1.0)  # a second of 503s
+            load.wait_answers(20, 503, after=stopped + expired_after)  # a run of honest 503s
             recorded = status(client)
             restarting = time.monotonic()  # answers that finished before cannot be fresh data
             stack.generator = stack.start_generator()
@@ -64,7 +64,7 @@ def test_generator_stopped_snapshot_expires_at_its_ttl_then_fresh_data_on_return
 
             fresh = wait_for(first_200, 20, message="a 200 after the generator's return")
             failed_after_return = int(status(client)["refreshes_failed"]) - failed_at_return
-            time.sleep(1.0)
+            load.wait_answers(50, after=fresh.started)  # fresh data goes on being served
         samples = load.stop()
     finally:
         stack.stop()

@@ -34,7 +34,7 @@ def test_redis_stopped_for_five_seconds_under_load(
     pids = [service.process.pid for service in stack.services()]
     try:
         with Load(stack.api_url) as load:
-            time.sleep(1.5)
+            load.wait_answers(50)  # steady state under load
             private_redis.stop()
             down = time.monotonic()
             time.sleep(OUTAGE)
@@ -55,7 +55,7 @@ def test_redis_stopped_for_five_seconds_under_load(
                 )
 
             healed = wait_for(first_200, DEADLINE, message="a 200 after the outage")
-            time.sleep(2.0)
+            load.wait_answers(100, after=healed.started)  # and it keeps answering
         samples = load.stop()
         alive = [service.process.poll() is None for service in stack.services()]
         pids_after = [service.process.pid for service in stack.services()]

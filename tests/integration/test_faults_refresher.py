@@ -33,7 +33,7 @@ def test_leader_killed_under_load_answers_stay_200_and_younger_than_the_ttl(
         leader = leader_of(client, stack.refreshers, KEYS)
         standby = next(service for service in stack.refreshers if service is not leader)
         with Load(stack.api_url) as load:
-            time.sleep(2.0)  # steady state under load
+            load.wait_answers(100)  # steady state under load
 
             def snapshot_age() -> float:
                 written = meta_field(client, KEYS, "written_at")

@@ -39,7 +39,7 @@ def _failover_under_load(stack: SentinelStack, trigger, request: pytest.FixtureR
     primary = stack.primary()
     wait_for(lambda: generation_on(primary) >= 3, 30, message="three snapshots")
     with Load(stack.api_url, threads=3, paths=GET_METRIC) as load:
-        time.sleep(2.0)
+        load.wait_answers(100)  # steady state under load
         before = generation_on(primary)
         started = time.monotonic()
         trigger(sentinels)
