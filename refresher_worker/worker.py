@@ -28,25 +28,28 @@ WORKER_TTL = 30  # rq waits on the queue for WORKER_TTL - 15 s per BLPOP
 STABLE_AFTER = 60.0  # a worker that ran this long resets the backoff
 
 
-# rq's private method that RefreshWorker overrides: the one library internal of the refresher.
-SIGNAL_HOOK = "_install_signal_handlers"
-
-
 class RefreshWorker(SimpleWorker):
-    """A SimpleWorker that leaves signals to the process and retries Redis for a few seconds.
+    """A SimpleWorker whose stop stops the whole process, and that retries Redis quickly.
 
-    rq's ``work()`` installs its own SIGINT/SIGTERM handlers each time it starts, and rq has no
-    public switch to keep the process's: its handlers would stop this worker but not the
-    process's scheduler thread, and make a second signal a cold shutdown mid-write. Overriding
-    the private ``_install_signal_handlers`` (rq 2.8 to 3.0; pyproject.toml bounds rq to the
-    versions tested) keeps WorkerLoop.handle_signal in charge, which stops both after the
-    current refresh. tests/unit/test_refresher_worker.py fails, naming the method, if rq drops it.
+    rq's ``work()`` installs its own SIGINT/SIGTERM handlers, its public ``request_stop`` (warm:
+    after the current job) and, once stopping, ``request_force_stop`` (cold). Here the first
+    also sets the process's stop event, so the scheduler thread stops with the worker, and the
+    second keeps the stop warm: a refresh under way is finished, not cut mid-write.
     """
 
     max_connection_wait_time = 0.5  # rq starts at 1 s: then every 0.5 s until Redis is back
+    stop_event: threading.Event | None = None  # the process's; set by WorkerLoop
 
-    def _install_signal_handlers(self) -> None:
-        """Keep the process's handlers (see WorkerLoop.handle_signal)."""
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
+        """Stop the process after the current refresh (rq's SIGTERM and SIGINT handler)."""
+        if self.stop_event is not None and not self.stop_event.is_set():
+            logger.info("signal %s: stopping after the current refresh", signum)
+            self.stop_event.set()
+        super().request_stop(signum, frame)  # type: ignore[no-untyped-call,unused-ignore]
+
+    def request_force_stop(self, signum: int, frame: FrameType | None) -> None:
+        """Keep stopping warmly: a second signal does not cut the refresh under way."""
+        logger.info("signal %s: already stopping after the current refresh", signum)
 
     def subscribe(self) -> None:
         """Skip rq's command channel: signals stop a refresher, and one thread less can fail."""
@@ -89,7 +92,7 @@ class WorkerLoop:
         self.stop.set()
         worker = self.current
         if worker is not None:
-            worker.request_stop(signum, frame)  # type: ignore[no-untyped-call]  # raises when idle
+            worker.request_stop(signum, frame)  # raises when idle
 
     def run(self) -> None:
         """Work until stopped."""
@@ -113,6 +116,7 @@ class WorkerLoop:
             worker = RefreshWorker(
                 [QUEUE_NAME], name=name, connection=self.client, worker_ttl=WORKER_TTL
             )
+            worker.stop_event = self.stop
             self.current = worker
             if self.stop.is_set():
                 return
