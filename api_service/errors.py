@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterable
 
 import redis
-from flask import Flask, Response, g, request, url_for
+from flask import Flask, Response, current_app, g, request, url_for
 from werkzeug.exceptions import HTTPException, NotFound
 
 from api_service.formats import CONTENT_TYPES, JSON, TEXT_TYPE, error_format, json_body
@@ -26,6 +26,7 @@ from telemetry_common.reader import GenerationGone, NoSnapshot, UnknownNames, re
 logger = logging.getLogger(__name__)
 
 REDIS_LOG_INTERVAL = 10.0  # seconds between two log lines about Redis failing
+REDIS_ERRORS = "telemetry_api.redis_errors"  # app.extensions: called with each Redis error
 ROUTES = (
     "/telemetry/GetMetric?switch=<id>&metric=<name>, /telemetry/ListMetrics?metrics=<a>,<b>, "
     "/telemetry/switches, /telemetry/metrics, /telemetry/prometheus, /healthz, /readyz, /metrics, "
@@ -131,6 +132,9 @@ def register_error_handlers(app: Flask) -> None:
         return error_response(503, "Service Unavailable", detail, [("Retry-After", str(retry))])
 
     def redis_failed(error: redis.RedisError) -> Response:
+        count = current_app.extensions.get(REDIS_ERRORS)  # metrics.py counts them, when on
+        if count is not None:
+            count(error)
         held = throttle.allow()
         if held is not None:
             logger.warning("Redis failed: %r (%d more failures since the last report)", error, held)

@@ -29,6 +29,7 @@ from prometheus_client.core import (
 )
 
 from api_service.answers import SERVED
+from api_service.errors import REDIS_ERRORS
 from api_service.metrics_batch import Histogram
 from api_service.metrics_share import FileShare
 from api_service.metrics_store import Counts, merge
@@ -162,16 +163,7 @@ def register_metrics(app: Flask) -> None:
 
     app.wsgi_app = counted  # type: ignore[method-assign]
     app.extensions[COUNTER] = counts.answered
-    handlers = app.error_handler_spec[None][None]
-    answer_redis_error = handlers.get(redis.RedisError)
-
-    def redis_failed(error: redis.RedisError) -> Any:
-        counts.redis_error(_redis_kind(error))
-        if answer_redis_error is None:
-            raise error
-        return answer_redis_error(error)
-
-    app.register_error_handler(redis.RedisError, redis_failed)
+    app.extensions[REDIS_ERRORS] = lambda error: counts.redis_error(_redis_kind(error))
     app.add_url_rule("/metrics", "metrics", _metrics_view, methods=["GET"])
 
 
