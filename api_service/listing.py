@@ -39,21 +39,11 @@ def plain(
     rows: tuple[int, int | None],
 ) -> Page:
     """Return the asked page of the stored values."""
-    offset, limit = rows
-    if order is not None and limit is not None:
-        found = pages.sorted_page(client, keys, names, order, (offset, limit), pinned)
-    elif order is not None:
-        found = read_columns(client, keys, list(dict.fromkeys([order[0], *names])), pinned)
-        found = pages.select(found, sorted_rows(found, order)[offset:], names)
+    if order is not None:
+        found = pages.sorted_page(client, keys, names, order, rows, pinned)
     else:
-        found = read_columns(client, keys, names, pinned, (offset, limit))
+        found = read_columns(client, keys, names, pinned, rows)
     return Page(found, found.info.switch_count)
-
-
-def sorted_rows(found: Columns, order: tuple[str, bool]) -> np.ndarray:
-    """Return every row of ``found`` in ``order``."""
-    column = found.columns[found.metrics.index(order[0])]
-    return ranking.sorted_rows(pages.numbers(column), order[1])
 
 
 def rated(

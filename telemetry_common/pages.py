@@ -47,14 +47,16 @@ def sorted_page(
     keys: Keys,
     metrics: Sequence[str],
     by: tuple[str, bool],
-    rows: tuple[int, int],
+    rows: tuple[int, int | None],
     generation: int | None = None,
 ) -> Columns:
-    """Return ``metrics`` for rows ``(offset, limit)`` of the order ``by`` (metric, descending)."""
+    """Return ``metrics`` for rows ``(offset, limit)`` of the order ``by`` (metric, descending);
+    a limit of None: every row from the offset on."""
     (name, descending), (offset, limit) = by, rows
-    if offset + limit > ranking.WINDOW:
+    if limit is None or offset + limit > ranking.WINDOW:
         found = reader.read_columns(client, keys, list(dict.fromkeys([name, *metrics])), generation)
-        order = ranking.sorted_rows(numbers(found.columns[0]), descending, offset + limit)
+        count = None if limit is None else offset + limit
+        order = ranking.sorted_rows(numbers(found.columns[0]), descending, count)
         return select(found, order[offset:], metrics)
     base = keys.at("")
     order_part = base.order(name, descending).removeprefix(base.base)

@@ -100,13 +100,13 @@ def meta_fields(
     return [part.encode() for name in META_FIELDS for part in (name, values[name])]
 
 
-def switch_batches(keys: Generation, table: Table, deadline: int) -> Iterator[Batch]:
-    """Yield the switch hashes, HSET and PEXPIREAT each, BATCH_ROWS switches a batch.
-
-    Batch by batch, the expiry moves from ``deadline`` to ``deadline + SPREAD_MS``.
-    """
+def switch_batches(
+    keys: Generation, table: Table, ids: packing.Strings, deadline: int
+) -> Iterator[Batch]:
+    """Yield the switch hashes (``ids``: the table's, encoded), HSET and PEXPIREAT each,
+    BATCH_ROWS switches a batch; batch by batch, the expiry moves from ``deadline`` to
+    ``deadline + SPREAD_MS``."""
     names = [name.encode() for name in table.metrics]
-    ids = np.array([switch.encode() for switch in table.switches], dtype=np.bytes_)
     base = keys.switch("").encode()
     hset = b"*%d\r\n$4\r\nHSET\r\n" % (2 + 2 * len(names))
     fields = [b"\r\n" + packing.bulk(name) for name in names]
@@ -126,12 +126,12 @@ def switch_batches(keys: Generation, table: Table, deadline: int) -> Iterator[Ba
         yield packing.rows(pieces, len(block_ids)), 2 * len(block_ids)
 
 
-def list_batches(key: str, items: list[bytes], expiry: bytes) -> Iterator[Batch]:
+def list_batches(key: str, items: packing.Strings, expiry: bytes) -> Iterator[Batch]:
     """Yield one list in RPUSHes of LIST_BATCH items, each with the list's PEXPIREAT."""
     name = key.encode()
     expire = packing.pack((b"PEXPIREAT", name, expiry))
     for start in range(0, len(items), LIST_BATCH):
-        part = np.array(items[start : start + LIST_BATCH], dtype=np.bytes_)
+        part = items[start : start + LIST_BATCH]
         lengths = packing.length_prefixes(packing.byte_lengths(part))
         head = b"*%d\r\n$5\r\nRPUSH\r\n" % (len(part) + 2) + packing.bulk(name)
         yield head + packing.rows([lengths, part, b"\r\n"], len(part)) + expire, 2
@@ -139,19 +139,19 @@ def list_batches(key: str, items: list[bytes], expiry: bytes) -> Iterator[Batch]
 
 def batches(keys: Generation, table: Table, meta: list[bytes], deadline: int) -> Iterator[Batch]:
     """Yield every command that writes one generation, in batches; the meta hash comes last."""
-    yield from switch_batches(keys, table, deadline)
+    ids = np.array([switch.encode() for switch in table.switches], dtype=np.bytes_)
+    yield from switch_batches(keys, table, ids, deadline)
     expiry = str(deadline + SPREAD_MS).encode()
     for column, name in enumerate(table.metrics):
-        yield from list_batches(keys.metric(name), table.column(column), expiry)
-    ids = np.array([s.encode() for s in table.switches], dtype=np.bytes_)
+        yield from list_batches(keys.metric(name), table.cells[:, column], expiry)
     numbers = table.cells.astype(np.float64)  # the parser checked every value is a number
     for column, name in enumerate(table.metrics):
         for descending in (False, True):
             rows = ranking.sorted_rows(numbers[:, column], descending, ranking.WINDOW)
-            ranked: list[bytes] = ids[rows].tolist()
-            yield from list_batches(keys.order(name, descending), ranked, expiry)
-    yield from list_batches(keys.switches, [s.encode() for s in table.switches], expiry)
-    yield from list_batches(keys.metrics, [m.encode() for m in table.metrics], expiry)
+            yield from list_batches(keys.order(name, descending), ids[rows], expiry)
+    yield from list_batches(keys.switches, ids, expiry)
+    names = np.array([name.encode() for name in table.metrics], dtype=np.bytes_)
+    yield from list_batches(keys.metrics, names, expiry)
     meta_key = keys.meta.encode()
     yield (
         packing.pack((b"HSET", meta_key, *meta))

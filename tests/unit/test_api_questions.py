@@ -165,6 +165,10 @@ def test_sorted_pages_put_together_equal_the_whole_listing_in_order(
             if link:
                 assert "generation=1" in link and link.endswith('>; rel="next"')
         assert walked == expected
+        unpaged = client.get(
+            f"/telemetry/ListMetrics?metrics=Latency,SuccessfulRequests&sort={sort}"
+        )
+        assert table_of(unpaged.text)[1:] == expected and "Link" not in unpaged.headers
         top = client.get(f"/telemetry/ListMetrics?metrics=SuccessfulRequests&sort={sort}&limit=5")
         assert table_of(top.text)[1:] == [[row[0], row[2]] for row in expected[:5]]
 
