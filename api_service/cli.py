@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from api_service.config import SETTINGS, ApiConfig
-from api_service.metrics_share import FILE_PATTERN
 from telemetry_common.logs import start_command
 from telemetry_common.options import Options
 from telemetry_common.platforms import multiprocess_metrics
@@ -48,7 +47,7 @@ def metrics_directory(platform: str | None = None) -> Iterator[Path | None]:
     if given:
         path = Path(given)
         path.mkdir(parents=True, exist_ok=True)
-        stale = [*path.glob("*.db"), *path.glob(FILE_PATTERN)]
+        stale = list(path.glob("*.db"))
         for file in stale:
             file.unlink(missing_ok=True)
         if stale:

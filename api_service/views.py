@@ -8,24 +8,27 @@ from __future__ import annotations
 
 from dataclasses import replace
 from functools import partial
+from typing import Any
 
 from flask import Blueprint, Request, Response, abort, g, request
+from werkzeug.datastructures import MultiDict
 
 from api_service import listing, questions
-from api_service.answers import answer
+from api_service.answers import Answer, answer, data_answer, response
 from api_service.formats import (
     CONTENT_TYPES,
     CSV,
     TEXT_TYPE,
     csv_cell,
     csv_table,
+    format_of,
     json_body,
     negotiate,
 )
 from api_service.json_table import around, json_object, json_rows, json_value
 from api_service.params import metric_name, metric_names, switch_id
 from api_service.questions import NoPrevious
-from api_service.state import api_state
+from api_service.state import ApiState, api_state
 from telemetry_common.reader import (
     MetricValue,
     read_catalog,
@@ -35,7 +38,7 @@ from telemetry_common.reader import (
 
 bp = Blueprint("telemetry", __name__)
 GETMETRIC = "/telemetry/GetMetric"  # also the route label of its answers in the metrics
-READ_FAILED = "telemetry.read_failed"  # a GetMetric read that failed in fast_path.py
+FAILED = "telemetry.failed"  # the error of a GetMetric answer fast_path.py could not build
 
 
 def _request() -> Request:
@@ -76,29 +79,32 @@ def per_second(found: MetricValue) -> tuple[MetricValue, float]:
     return replace(found, value=listing.rate_text(found.value, old, interval)), interval
 
 
-@bp.get(GETMETRIC)
-def get_metric() -> Response:
-    """Return one metric of one switch."""
-    req = _request()
-    fmt = negotiate(req)
-    switch = switch_id(req.args)
-    metric = metric_name(req.args)
-    pinned, rate = questions.generation(req.args), questions.rate(req.args)
+def metric_answer(state: ApiState, environ: dict[str, Any], args: MultiDict[str, str]) -> Answer:
+    """Return GetMetric's answer to ``args``: the view's and fast_path.py's one builder."""
+    fmt = format_of(args, environ.get("HTTP_ACCEPT"))
+    switch = switch_id(args)
+    metric = metric_name(args)
+    pinned, rate = questions.generation(args), questions.rate(args)
     if rate:
         questions.counters_only([metric])
-    failed = req.environ.pop(READ_FAILED, None)  # fast_path.py read it and failed: say why
-    if failed is not None:
-        raise failed
-    state = api_state()
     found = read_metric(state.redis, state.keys, switch, metric, pinned, previous=rate)
     interval, extra = None, []
     if rate:
         found, interval = per_second(found)
         extra = [(questions.RATE_HEADER, f"{interval:.3f}")]
-    key = metric_key(switch, metric) + questions.extra_key(req.args)
-    return answer(
-        req, found.info, fmt, key, partial(metric_body, fmt, found, interval=interval), extra
-    )
+    key = metric_key(switch, metric) + questions.extra_key(args)
+    render = partial(metric_body, fmt, found, interval=interval)
+    return data_answer(environ, found.info, fmt, key, render, extra)
+
+
+@bp.get(GETMETRIC)
+def get_metric() -> Response:
+    """Return one metric of one switch."""
+    req = _request()
+    failed = req.environ.pop(FAILED, None)  # fast_path.py's attempt failed: answer why
+    if failed is not None:
+        raise failed
+    return response(metric_answer(api_state(), req.environ, req.args))
 
 
 @bp.get("/telemetry/ListMetrics")

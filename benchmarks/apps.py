@@ -64,7 +64,7 @@ def uninstrumented() -> Flask:
         if app.wsgi_app is inner:
             raise RuntimeError("api_service.metrics no longer wraps the app: update this variant")
         app.wsgi_app = inner  # type: ignore[method-assign]
-        del app.extensions[metrics.COUNTER]  # fast_path.py counts nothing either
+        del app.extensions[metrics.COUNT]  # fast_path.py counts nothing either
 
     metrics.register_metrics = without_counting
     try:

@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import pytest
 import redis
 import requests
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
-from api_service.metrics_share import FILE_PATTERN
 from telemetry_common.keys import Keys
 from telemetry_common.snapshot import SourceInfo, Table
 from telemetry_common.writer import write_snapshot
@@ -39,15 +41,20 @@ def samples(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     }
 
 
-def served_here(path: Path) -> float:
-    """Return how many 200s of ROUTE the worker whose counts file is ``path`` counted."""
-    counts = json.loads(path.read_text())
-    return sum(n for route, status, n in counts["requests"] if (route, status) == (ROUTE, "200"))
-
-
 def per_worker(directory: Path) -> list[float]:
-    """Return each worker's count of 200s of ROUTE, as last written to its file."""
-    return [served_here(path) for path in directory.glob(FILE_PATTERN)]
+    """Return each worker's count of 200s of ROUTE, as last written to its counter file."""
+    files = defaultdict(list)
+    for path in directory.glob("*.db"):  # prometheus-client's <type>_<pid>.db
+        files[path.stem.rsplit("_", 1)[1]].append(str(path))
+    counts = []
+    for paths in files.values():
+        served = 0.0
+        for family in MultiProcessCollector.merge(paths):
+            for s in family.samples:
+                if s.name == REQUESTS and s.labels == {"route": ROUTE, "status": "200"}:
+                    served += s.value
+        counts.append(served)
+    return counts
 
 
 def test_the_api_adds_up_its_workers_requests(private_redis: RedisServer) -> None:
@@ -75,8 +82,9 @@ def test_the_api_adds_up_its_workers_requests(private_redis: RedisServer) -> Non
             while True:
                 assert set(pool.map(one, range(BATCH))) == {200}
                 sent += BATCH
-                # each worker writes its counts within half a second
-                time.sleep(0.6)
+                # each worker hands its counts to its files within half a second
+                saved = partial(lambda n: sum(per_worker(directory)) == n, sent)
+                wait_for(saved, 10, message=f"{sent} requests saved")
                 if len([n for n in per_worker(directory) if n > 0]) >= 2 or sent >= MAX_REQUESTS:
                     break
         wait_for(lambda: sum(per_worker(directory)) == sent, 10, message=f"{sent} requests saved")

@@ -249,11 +249,10 @@ def test_dead_redis_is_503_in_well_under_a_second() -> None:
 def test_unexpected_errors_are_logged_and_answered_without_details(
     client: FlaskClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def broken(*_args: object) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr("api_service.views.read_metric", broken)
-    monkeypatch.setattr("api_service.fast_path.read_metric", broken)  # its error goes to Flask
+    monkeypatch.setattr("api_service.views.read_metric", broken)  # one builder, both paths
     with caplog.at_level(logging.ERROR, logger="api_service.errors"):
         response = client.get("/telemetry/GetMetric?switch=1&metric=Latency")
     assert response.status_code == 500

@@ -11,7 +11,7 @@ from flask import Flask
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from api_service.fast_path import FastGetMetric
-from api_service.metrics import api_metrics
+from api_service.metrics import QUEUED, REGISTRY
 from tests.helpers.api import ROWS, make_app, put_snapshot
 
 SWITCHES = ["1", "a,b", 'q"x', "ü-1"]  # plain, CSV-quoted, JSON-escaped, non-ASCII ids
@@ -91,15 +91,19 @@ def test_a_304_is_answered_by_flask_with_the_tag_the_shortcut_gave(app: Flask) -
 
 
 def test_the_shortcut_counts_its_answers_as_flask_does(app: Flask) -> None:
-    counts = api_metrics().counts
-
-    def served() -> tuple[float, float]:
-        dump = counts.dump()
-        ok = sum(n for route, status, n in dump["requests"] if (route, status) == (GM, "200"))
-        return ok, sum(dump["age"][:-1])
+    def served() -> tuple[float, float, float]:
+        QUEUED.flush()
+        ok = REGISTRY.get_sample_value(
+            "telemetry_api_requests_total", {"route": GM, "status": "200"}
+        )
+        ages = REGISTRY.get_sample_value("telemetry_api_data_age_seconds_count")
+        latencies = REGISTRY.get_sample_value(
+            "telemetry_api_request_duration_seconds_count", {"route": GM}
+        )
+        return ok or 0.0, ages or 0.0, latencies or 0.0
 
     before = served()
     _run(app.wsgi_app, "GET", "switch=1&metric=Latency", {})  # the shortcut
     _run(app.wsgi_app, "HEAD", "switch=1&metric=Latency", {})  # Flask
-    assert served() == (before[0] + 2, before[1] + 2)
-    assert counts.generation == 1
+    assert served() == (before[0] + 2, before[1] + 2, before[2] + 2)
+    assert REGISTRY.get_sample_value("telemetry_api_generation") == 1
