@@ -24,7 +24,7 @@ import os
 import threading
 import time
 from collections import Counter as Tally
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Callable
 from typing import Any
 
@@ -103,19 +103,27 @@ class Queued:
 
     def flush(self) -> None:
         """Hand every answer queued so far to the library."""
-        take, requests = self.answers.popleft, Tally[tuple[str, int]]()
-        generation = None
+        requests, latencies = Tally[tuple[str, int]](), defaultdict[str, list[float]](list)
+        ages, generation = [], None
         with self._lock:
-            while self.answers:
+            take = self.answers.popleft
+            for _ in range(len(self.answers)):
                 route, status, seconds, served = take()
                 requests[route, status] += 1
                 if seconds is not None:
-                    LATENCY.labels(route).observe(seconds)
+                    latencies[route].append(seconds)
                 if served is not None:
-                    AGE.observe(served[0])
+                    ages.append(served[0])
                     generation = served[1]
             for (route, status), number in requests.items():
                 REQUESTS.labels(route, str(status)).inc(number)
+            for route, values in latencies.items():
+                observe = LATENCY.labels(route).observe
+                for value in values:
+                    observe(value)
+            observe = AGE.observe
+            for value in ages:
+                observe(value)
             if generation is not None:
                 GENERATION.set(generation)
 
