@@ -125,7 +125,7 @@ def register_error_handlers(app: Flask) -> None:
     def no_snapshot(_error: NoSnapshot) -> Response:
         state = api_state()
         asked = state.refresh.ask(
-            state.queue or state.redis, reason="the API found no fresh snapshot"
+            state.queue or state.redis, state.keys, reason="the API found no fresh snapshot"
         )
         retry = state.config.retry_after
         detail = f"{_staleness(state)}; {asked}, retry in {retry} s"

@@ -1,9 +1,10 @@
 """Ask the refreshers for a snapshot when the API finds none, at most once per cooldown.
 
-RQ's unique job id already turns many asks into one fetch; the cooldown also spares Redis a
-Lua call per request while a cold start heals. Each ask returns the sentence the 503 says
-about it, true to what happened: a refresh is requested only when a job really is queued or
-running; when queueing failed, the client is told so.
+The API sets the refresh request key; the leading refresher turns it into its one unique RQ
+job (telemetry_common/jobs.py). The cooldown spares Redis a write per request while a cold
+start heals. Each ask returns the sentence the 503 says
+about it, true to what happened: a refresh is requested only when the request was written;
+when writing it failed, the client is told so.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import time
 
 import redis
 
-from telemetry_common.jobs import enqueue_refresh
+from telemetry_common.jobs import request_refresh
+from telemetry_common.keys import Keys
 
 logger = logging.getLogger(__name__)
 
@@ -22,19 +24,18 @@ REQUESTED = "a refresh is requested"
 
 
 class RefreshAsker:
-    """Queue a refresh job when asked, unless one was asked for less than ``cooldown`` ago."""
+    """Request a refresh when asked, unless one was asked for less than ``cooldown`` ago."""
 
     def __init__(self, cooldown: float) -> None:
         self.cooldown = cooldown
-        self.asked = 0  # how many times this process called enqueue_refresh
-        self.queued = 0  # how many of those calls queued a new job
-        self.failed = 0  # how many of those calls could not reach the queue
+        self.asked = 0  # how many times this process wrote a request
+        self.failed = 0  # how many of those writes failed
         self._next = 0.0
         self._said = REQUESTED  # the answer of the last call, repeated during the cooldown
         self._lock = threading.Lock()
 
-    def ask(self, client: redis.Redis, reason: str) -> str:
-        """Queue a refresh unless one was asked for recently; return what to tell the client."""
+    def ask(self, client: redis.Redis, keys: Keys, reason: str) -> str:
+        """Request a refresh unless one was asked for recently; return what to tell the client."""
         now = time.monotonic()
         with self._lock:
             if now < self._next:
@@ -42,16 +43,14 @@ class RefreshAsker:
             self._next = now + self.cooldown
             self.asked += 1
         try:
-            queued = enqueue_refresh(client, reason=reason)
+            request_refresh(client, keys, reason=reason)
         except redis.RedisError as exc:
             logger.warning("could not ask for a refresh: %s", exc)
             self.failed += 1
             self._said = f"requesting a refresh failed ({_failure(exc)})"
             return self._said
-        if queued:
-            self.queued += 1
-            logger.info("asked the refreshers for a snapshot (%s)", reason)
-        self._said = REQUESTED  # queued now, or already queued or running
+        logger.info("asked the refreshers for a snapshot (%s)", reason)
+        self._said = REQUESTED
         return self._said
 
 

@@ -1,7 +1,10 @@
-"""Ask for a refresh through RQ: one fixed, unique job id, so concurrent asks cause one fetch.
+"""Ask for a refresh: the refreshers through RQ, the API through one request key.
 
-The API imports only this module, never the refresher: RQ names the job's function by its
-dotted path, and only refresher processes import and run it.
+RQ jobs have one fixed, unique id, so concurrent asks cause one fetch. An RQ job names the
+function a worker imports and runs, so only the refreshers write the queue: the API sets the
+request key (``Keys.refresh_request``, the one key its Redis user may write) and the leading
+refresher turns it into a job (``take_request``). The API imports only this module, never the
+refresher.
 """
 
 from __future__ import annotations
@@ -10,9 +13,10 @@ import redis
 from rq import Queue
 from rq.exceptions import DuplicateJobError
 
-from telemetry_common.keys import QUEUE_NAME, REFRESH_JOB_ID
+from telemetry_common.keys import QUEUE_NAME, REFRESH_JOB_ID, Keys
 
 REFRESH_FUNCTION = "refresher_worker.jobs.refresh"
+REQUEST_TTL_MS = 60_000  # an ask no refresher took within a minute is forgotten
 FAILURE_TTL = 1  # seconds a failed job holds the id: a retry may come soon after a failure
 
 
@@ -36,3 +40,14 @@ def enqueue_refresh(connection: redis.Redis, *, reason: str, timeout: int = 30) 
     except DuplicateJobError:
         return False
     return True
+
+
+def request_refresh(connection: redis.Redis, keys: Keys, *, reason: str) -> None:
+    """Ask the leading refresher for a refresh (the API's one write)."""
+    connection.set(keys.refresh_request, reason, px=REQUEST_TTL_MS)
+
+
+def take_request(connection: redis.Redis, keys: Keys) -> str | None:
+    """Return the reason of a pending refresh request and remove it, or None."""
+    reason = connection.getdel(keys.refresh_request)
+    return None if reason is None else reason.decode(errors="replace")

@@ -89,6 +89,11 @@ class Keys:
         return f"{self.prefix}:fence"
 
     @property
+    def refresh_request(self) -> str:
+        """Return the key through which the API asks for a refresh (the only key it writes)."""
+        return f"{self.prefix}:refresh:request"
+
+    @property
     def status(self) -> str:
         """Return the refresher's status hash (outlives the snapshot)."""
         return f"{self.prefix}:refresher:status"

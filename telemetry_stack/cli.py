@@ -17,6 +17,7 @@ SUBCOMMANDS: dict[str, str] = {
     "api": "api_service.cli",
     "up": "telemetry_stack.up.command",
     "status": "telemetry_stack.status.command",
+    "redis-acl": "telemetry_stack.acl",
     "bench": "telemetry_stack.bench.command",
 }
 

@@ -51,12 +51,12 @@ def find_server_binary(prefer_embedded: bool = False) -> tuple[str, str]:
     return "embedded valkey-server", str(get_binary_path())
 
 
-def answers(host: str, port: int, timeout: float = 0.2) -> bool:
-    """Return whether something answers PING with PONG at ``host:port``."""
+def answers(host: str, port: int, timeout: float = 0.2, *, locked: bool = False) -> bool:
+    """Return whether something answers PING with PONG (``locked``: or NOAUTH) at host:port."""
     try:
         with socket.create_connection((host, port), timeout=timeout) as sock:
             sock.sendall(b"PING\r\n")
-            return sock.recv(64).startswith(b"+PONG")
+            return sock.recv(64).startswith((b"+PONG", b"-NOAUTH") if locked else b"+PONG")
     except OSError:
         return False
 
@@ -65,9 +65,15 @@ class RedisServer:
     """One local server process on a loopback port, nothing persisted."""
 
     def __init__(
-        self, port: int | None = None, *, host: str = "127.0.0.1", prefer_embedded: bool = False
+        self,
+        port: int | None = None,
+        *,
+        host: str = "127.0.0.1",
+        prefer_embedded: bool = False,
+        extra: tuple[str, ...] = (),
     ) -> None:
         self.host = host
+        self.extra = extra  # more command-line settings: an ACL file, TLS
         self.port = port or free_port(host)
         self.kind, self.binary = find_server_binary(prefer_embedded)
         self._dir = tempfile.mkdtemp(prefix="telemetry-redis-")
@@ -88,6 +94,7 @@ class RedisServer:
             "--appendonly", "no",
             "--dir", self._dir,
             "--logfile", str(Path(self._dir) / "server.log"),
+            *self.extra,
         ]  # fmt: skip
 
     def start(self, timeout: float = 10.0) -> RedisServer:
@@ -99,7 +106,7 @@ class RedisServer:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RedisServerError(f"{self.kind} exited at start: {self._log_tail()}")
-            if answers(self.host, self.port):
+            if answers(self.host, self.port, locked=bool(self.extra)):
                 logger.info("started %s on %s (pid %s)", self.kind, self.url, self.process.pid)
                 return self
             time.sleep(0.02)

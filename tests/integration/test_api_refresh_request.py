@@ -1,8 +1,8 @@
-"""The 503 of a missing snapshot says a refresh is requested only when the job really is queued.
+"""The 503 of a missing snapshot says a refresh is requested only when the request is written.
 
 An API whose Redis is a read-only replica (a real one, replicating a private primary) finds no
-snapshot and cannot queue a refresh: its 503 says so. On the writable primary the same request
-queues exactly one job, and the 503 says a refresh is requested.
+snapshot and cannot ask for a refresh: its 503 says so. On the writable primary the same
+request writes the request key (never an RQ job), and the 503 says a refresh is requested.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import pytest
 import redis
 
 from telemetry_common.jobs import refresh_queue
+from telemetry_common.keys import Keys
 from telemetry_stack.servers.redis_server import RedisServer
 from tests.helpers import wait_for
 from tests.helpers.api import make_app
@@ -44,9 +45,10 @@ def test_a_refresh_that_cannot_be_queued_is_not_said_to_be_requested(
         "(the queue's Redis is a read-only replica), retry in 1 s\n"
     )
     primary = redis.Redis.from_url(private_redis.url, socket_timeout=2)
-    assert refresh_queue(primary).count == 0
+    assert primary.get(Keys().refresh_request) is None
     response = make_app(primary, retry_after=1).test_client().get(URL)
     assert response.status_code == 503
     assert response.data.decode().endswith("; a refresh is requested, retry in 1 s\n")
-    assert refresh_queue(primary).count == 1
+    assert primary.get(Keys().refresh_request) == b"the API found no fresh snapshot"
+    assert refresh_queue(primary).count == 0
     primary.close()

@@ -7,11 +7,11 @@ import time
 
 import fakeredis
 import pytest
+import redis
 from flask.testing import FlaskClient
 
 from api_service.params import MAX_METRICS
 from api_service.state import EXTENSION
-from telemetry_common.jobs import refresh_queue
 from telemetry_common.keys import Keys
 from telemetry_common.redis_client import connect
 from telemetry_stack.servers.redis_server import free_port
@@ -182,7 +182,8 @@ def test_cold_start_is_503_and_asks_for_exactly_one_refresh(fake: fakeredis.Fake
                 "Service Unavailable",
                 "no snapshot has been written yet; a refresh is requested, retry in 3 s",
             )
-    assert refresh_queue(fake).count == 1
+    assert fake.get(Keys().refresh_request) == b"the API found no fresh snapshot"
+    assert fake.keys("rq:*") == []  # the API never writes the queue: the refresher does
     assert app.extensions[EXTENSION].refresh.asked == 1
     put_snapshot(fake)
     assert client.get("/telemetry/GetMetric?switch=1&metric=Latency").status_code == 200
@@ -190,9 +191,12 @@ def test_cold_start_is_503_and_asks_for_exactly_one_refresh(fake: fakeredis.Fake
 
 
 def test_a_503_says_so_when_the_refresh_could_not_be_requested(
-    fake: fakeredis.FakeRedis,
+    fake: fakeredis.FakeRedis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake.set(refresh_queue(fake).key, "not a list")  # the queue refuses every enqueue
+    def refused(*_args: object, **_kwargs: object) -> None:  # as a user without the right
+        raise redis.ResponseError("NOPERM this user has no permissions to access a key")
+
+    monkeypatch.setattr(fake, "set", refused)
     app = make_app(fake, retry_after=2)
     client = app.test_client()
     for _ in range(2):  # the second answer, within the cooldown, repeats what happened
@@ -205,7 +209,7 @@ def test_a_503_says_so_when_the_refresh_could_not_be_requested(
             "refused it), retry in 2 s",
         )
     asker = app.extensions[EXTENSION].refresh
-    assert (asker.asked, asker.queued, asker.failed) == (1, 0, 1)
+    assert (asker.asked, asker.failed) == (1, 1)
 
 
 def test_expired_snapshot_is_503_saying_since_when_it_is_stale(fake: fakeredis.FakeRedis) -> None:

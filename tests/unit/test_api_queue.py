@@ -6,7 +6,7 @@ import fakeredis
 
 from api_service import create_app
 from api_service.config import ApiConfig
-from telemetry_common.jobs import refresh_queue
+from telemetry_common.keys import Keys
 from telemetry_common.redis_client import connect
 from tests.helpers import free_port
 
@@ -19,8 +19,8 @@ def test_refresh_request_goes_to_the_queue_not_the_replica() -> None:
     answer = app.test_client().get(PATH)
     assert answer.status_code == 503
     assert "a refresh is requested" in answer.get_data(as_text=True)
-    assert refresh_queue(queue).count == 1
-    assert replica.keys("rq:*") == []
+    assert queue.get(Keys().refresh_request) == b"the API found no fresh snapshot"
+    assert replica.keys("*") == [] and queue.keys("rq:*") == []
 
 
 def test_failed_refresh_request_says_so() -> None:
