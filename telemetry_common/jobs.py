@@ -50,4 +50,4 @@ def request_refresh(connection: redis.Redis, keys: Keys, *, reason: str) -> None
 def take_request(connection: redis.Redis, keys: Keys) -> str | None:
     """Return the reason of a pending refresh request and remove it, or None."""
     reason = connection.getdel(keys.refresh_request)
-    return None if reason is None else reason.decode(errors="replace")
+    return reason.decode(errors="replace") if isinstance(reason, bytes) else reason

@@ -97,7 +97,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the ACL file; return 0, or 2 on a missing password or a bad prefix."""
-    env = environ()
+    env = dict(environ())
     prefix = resolve_settings(args, env, SETTINGS, KEY_PREFIX.read)
     sys.stdout.write(render(prefix, passwords_from(env)))
     return 0

@@ -27,12 +27,7 @@ class NodeServer(RedisServer):
     """A redis-server with extra command-line arguments (``--replicaof``, cluster mode...)."""
 
     def __init__(self, extra: list[str] | None = None) -> None:
-        super().__init__()
-        self.extra = extra or []
-
-    def command(self) -> list[str]:
-        """Return the server's command line with the extra arguments."""
-        return [*super().command(), *self.extra]
+        super().__init__(extra=tuple(extra or ()))
 
     def client(self, timeout: float = 2.0) -> redis.Redis:
         """Return a plain client of this one process."""
