@@ -3,7 +3,8 @@
 Every refresher runs one. Each step writes the heartbeat and claims the leader lock (taking
 it when free, renewing it when ours). The leader enqueues the refresh job on a monotonic
 schedule that continues the previous leader's cadence (taken from the snapshot's write time),
-and retries a failed refresh sooner (see retry.py); standbys only keep trying the lock.
+at once when the API asked for a refresh (the request key: telemetry_common/jobs.py), and
+retries a failed refresh sooner (see retry.py); standbys only keep trying the lock.
 Redis errors are retried with capped backoff.
 """
 
@@ -23,7 +24,7 @@ from refresher_worker.retry import SourceRetry
 from refresher_worker.settings import RefresherSettings
 from refresher_worker.stale import clear_stale_refresh
 from refresher_worker.status import beat, forget, is_alive, mark_tick, set_leader
-from telemetry_common.jobs import enqueue_refresh
+from telemetry_common.jobs import enqueue_refresh, take_request
 from telemetry_common.keys import Keys
 from telemetry_common.reader import NoSnapshot, read_info
 
@@ -85,6 +86,7 @@ class Scheduler:
                 self._on_gain()
                 self.announced = True
             if leading:
+                self._answer_request()
                 self._tick_if_due()
                 self._retry_if_failed()
         except redis.RedisError as exc:
@@ -113,6 +115,13 @@ class Scheduler:
         except NoSnapshot:
             age = self.settings.interval
         self.next_tick = now + min(self.settings.interval, max(0.0, self.settings.interval - age))
+
+    def _answer_request(self) -> None:
+        """Make the next tick due now when the API asked for a refresh."""
+        reason = take_request(self.client, self.keys)
+        if reason is not None:
+            logger.info("refresh asked for: %s", reason)
+            self.next_tick = min(self.next_tick, time.monotonic())
 
     def _tick_if_due(self) -> None:
         now = time.monotonic()

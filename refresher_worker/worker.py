@@ -6,6 +6,10 @@ retries every half second (cheap against a refused connection), so a refresh que
 returns runs at once; if the worker's loop ends for any other reason (Redis gone while it
 registers, a timeout), a new worker is started after a backoff.
 The process never needs a restart to come back.
+
+The worker runs the refresh function and nothing else: a job that names any other function
+fails without importing it (``RefreshJob``), and jobs are read as JSON, never unpickled
+(telemetry_common/jobs.py), so that writing the queue is not a way to run code here.
 """
 
 from __future__ import annotations
@@ -13,19 +17,39 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from types import FrameType
+from typing import Any
 
 import redis
 from rq import SimpleWorker
 from rq.exceptions import StopRequested
+from rq.job import Job
 
 from refresher_worker.backoff import Backoff, Condition
+from telemetry_common.jobs import REFRESH_FUNCTION, SERIALIZER
 from telemetry_common.keys import QUEUE_NAME
 
 logger = logging.getLogger(__name__)
 
 WORKER_TTL = 30  # rq waits on the queue for WORKER_TTL - 15 s per BLPOP
 STABLE_AFTER = 60.0  # a worker that ran this long resets the backoff
+
+
+class RefusedJob(Exception):
+    """A job in the refresh queue names something other than the refresh."""
+
+
+class RefreshJob(Job):
+    """An RQ job that resolves to the refresh function, or fails saying what it named."""
+
+    @property
+    def func(self) -> Callable[..., Any]:
+        """Return the refresh function; raise RefusedJob for anything else."""
+        if self.func_name != REFRESH_FUNCTION or self.instance is not None:
+            raise RefusedJob(f"refused: the job names {self.func_name!r}, not {REFRESH_FUNCTION}")
+        function: Callable[..., Any] = super().func
+        return function
 
 
 class RefreshWorker(SimpleWorker):
@@ -39,6 +63,11 @@ class RefreshWorker(SimpleWorker):
 
     max_connection_wait_time = 0.5  # rq starts at 1 s: then every 0.5 s until Redis is back
     stop_event: threading.Event | None = None  # the process's; set by WorkerLoop
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Build rq's worker; its jobs are always JSON and always RefreshJob."""
+        kwargs |= {"job_class": RefreshJob, "serializer": SERIALIZER}
+        super().__init__(*args, **kwargs)
 
     def request_stop(self, signum: int, frame: FrameType | None) -> None:
         """Stop the process after the current refresh (rq's SIGTERM and SIGINT handler)."""
@@ -114,7 +143,10 @@ class WorkerLoop:
         self.started += 1
         try:
             worker = RefreshWorker(
-                [QUEUE_NAME], name=name, connection=self.client, worker_ttl=WORKER_TTL
+                [QUEUE_NAME],
+                name=name,
+                connection=self.client,
+                worker_ttl=WORKER_TTL,
             )
             worker.stop_event = self.stop
             self.current = worker

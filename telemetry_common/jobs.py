@@ -12,6 +12,7 @@ from __future__ import annotations
 import redis
 from rq import Queue
 from rq.exceptions import DuplicateJobError
+from rq.serializers import JSONSerializer
 
 from telemetry_common.keys import QUEUE_NAME, REFRESH_JOB_ID, Keys
 
@@ -20,9 +21,14 @@ REQUEST_TTL_MS = 60_000  # an ask no refresher took within a minute is forgotten
 FAILURE_TTL = 1  # seconds a failed job holds the id: a retry may come soon after a failure
 
 
+# Jobs are JSON, not RQ's default pickle: reading a pickled job runs whatever it names, before
+# the worker can refuse it (refresher_worker/worker.py).
+SERIALIZER = JSONSerializer
+
+
 def refresh_queue(connection: redis.Redis) -> Queue:
     """Return the RQ queue the refreshers work on."""
-    return Queue(QUEUE_NAME, connection=connection)
+    return Queue(QUEUE_NAME, connection=connection, serializer=SERIALIZER)
 
 
 def enqueue_refresh(connection: redis.Redis, *, reason: str, timeout: int = 30) -> bool:

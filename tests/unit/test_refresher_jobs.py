@@ -35,7 +35,8 @@ def unconfigured() -> Iterator[None]:
 
 
 def work(client: fakeredis.FakeRedis) -> None:
-    SimpleWorker([refresh_queue(client)], connection=client).work(burst=True)
+    queue = refresh_queue(client)
+    SimpleWorker([queue], connection=client, serializer=queue.serializer).work(burst=True)
 
 
 def test_the_job_function_is_the_one_the_api_enqueues() -> None:

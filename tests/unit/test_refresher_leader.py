@@ -13,6 +13,7 @@ from refresher_worker import leader
 from refresher_worker.leader import LeaderLock
 from refresher_worker.scheduler import Scheduler
 from refresher_worker.settings import RefresherSettings
+from telemetry_common.jobs import request_refresh
 from telemetry_common.keys import Keys
 
 KEY = Keys().leader
@@ -150,3 +151,23 @@ def test_a_new_leader_continues_the_cadence_of_the_snapshot(
     a.step()
     assert len(calls.calls) == (1 if age > 5.0 else 0)  # due at once only if a tick was missed
     assert a.next_tick - time.monotonic() <= 5.0 - (0 if age > 5.0 else age)
+
+
+def test_the_leader_answers_the_apis_request_at_once_and_a_standby_leaves_it(
+    fake: fakeredis.FakeRedis,
+) -> None:
+    fake.hset(Keys().at(1).meta, mapping={"generation": 1, "written_at": f"{time.time():.3f}"})
+    fake.set(Keys().current, 1)
+    a_calls, b_calls = Counting(), Counting()
+    a, b = scheduler(fake, "a", a_calls, interval=60.0), scheduler(fake, "b", b_calls)
+    a.step()
+    b.step()
+    assert a_calls.calls == [] and b_calls.calls == []  # the next tick is a minute away
+    request_refresh(fake, Keys(), reason="the API found no fresh snapshot")
+    b.step()
+    assert b_calls.calls == [] and fake.exists(Keys().refresh_request)  # left to the leader
+    a.step()
+    assert a_calls.calls == ["tick of a"] and not fake.exists(Keys().refresh_request)
+    assert a.next_tick - time.monotonic() > 59.0  # the cadence goes on from the refresh
+    a.step()
+    assert a_calls.calls == ["tick of a"]  # one request, one refresh
