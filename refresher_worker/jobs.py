@@ -1,7 +1,9 @@
 """The function RQ runs for a refresh job (``telemetry_common.jobs.REFRESH_FUNCTION``).
 
 It takes no arguments: the refresher's command line loads the settings with ``configure``;
-any other worker process (``rq worker telemetry``) reads them from its environment.
+any other worker process reads them from its environment (a plain ``rq worker --serializer
+rq.serializers.JSONSerializer telemetry`` runs it too, but only ``telemetry refresher``'s
+worker refuses jobs that name another function).
 Expected failures are recorded by the refresh itself, so the job ends normally and its
 unique id frees at once; only something unexpected fails the job (kept one second).
 """
