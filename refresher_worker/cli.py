@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     logger.info(
         "refresher %s: %s -> %s (prefix %r) every %g s, TTL %d s, fetch timeout %g s",
         identity,
-        settings.source_url,
+        redacted(settings.source_url),
         redacted(settings.redis_url),
         settings.key_prefix,
         settings.interval,

@@ -7,11 +7,14 @@ fetch past its deadline. A body that is cut short, too large or late raises Sour
 
 from __future__ import annotations
 
+import base64
 import http.client
 import socket
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
+
+from telemetry_common.redis_urls import redacted
 
 CHUNK = 1 << 16
 TICK_HEADER = "X-Telemetry-Tick"
@@ -70,6 +73,9 @@ def fetch_counters(
     )
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     headers = {"Accept": "text/csv", "If-None-Match": etag} if etag else {"Accept": "text/csv"}
+    if parts.username is not None:  # http://user:password@host/...: HTTP basic authentication
+        pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+        headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
     deadline = time.monotonic() + timeout
     conn = connection_class(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
     sock: socket.socket | None = None
@@ -84,9 +90,9 @@ def fetch_counters(
         finally:
             response.close()
     except TimeoutError:
-        raise SourceTimeout(f"{url}: no complete answer within {timeout:g} s") from None
+        raise SourceTimeout(f"{redacted(url)}: no complete answer within {timeout:g} s") from None
     except (OSError, http.client.HTTPException) as exc:
-        raise SourceError(f"{url}: {type(exc).__name__}: {exc}") from None
+        raise SourceError(redacted(f"{url}: {type(exc).__name__}: {exc}")) from None
     finally:
         conn.close()
         if sock is not None:

@@ -4,7 +4,8 @@ A record may name an event and carry fields, passed as ``extra`` (or with ``log_
 ``logger.warning("source down: %s", error, extra={"event": "source_down", "url": url})``.
 The text format appends them as ``event=source_down url=...``; the JSON format (for log
 shippers) makes each field a key of the line's object, next to the component, the level, the
-logger and the message.
+logger and the message. Every line is masked by ``redacted``: no password or token of a URL
+reaches a log, whichever message or exception names it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from telemetry_common.options import B, Options
+from telemetry_common.redis_urls import redacted
 from telemetry_common.settings import environ
 from telemetry_common.variables import LOG_FORMAT, LOG_LEVEL
 
@@ -67,6 +69,10 @@ class TextFormatter(logging.Formatter):
     def __init__(self) -> None:
         super().__init__(TEXT_FORMAT)
 
+    def format(self, record: logging.LogRecord) -> str:
+        """Return the line, and the traceback if any, with every secret masked."""
+        return redacted(super().format(record))
+
     def formatMessage(self, record: logging.LogRecord) -> str:
         """Return the line before any traceback: time, level, logger, message, fields."""
         line = super().formatMessage(record)
@@ -93,7 +99,7 @@ class JsonFormatter(logging.Formatter):
             payload[key if key not in payload else f"{key}_"] = value
         if record.exc_info:
             payload["exception"] = self.formatException(record.exc_info)
-        return json.dumps(payload, ensure_ascii=False, default=str)
+        return redacted(json.dumps(payload, ensure_ascii=False, default=str))
 
 
 def log_event(

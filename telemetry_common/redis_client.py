@@ -106,8 +106,8 @@ def connect_target(target: RedisTarget, *, timeout: float, retries: int) -> redi
         "socket_connect_timeout": timeout,
         **target.sentinel_auth,
     }
-    if options.get("ssl"):
-        sentinel_kwargs["ssl"] = True
+    if options.get("ssl"):  # the sentinels speak TLS too, with the same certificates
+        sentinel_kwargs |= {name: value for name, value in options.items() if "ssl" in name}
     sentinel = InSyncSentinel(list(target.hosts), sentinel_kwargs=sentinel_kwargs)  # type: ignore[no-untyped-call,unused-ignore]
     if target.role == "replica":  # a replica the sentinels name; the primary if none is up
         replica: redis.Redis = sentinel.slave_for(  # type: ignore[no-untyped-call,unused-ignore]

@@ -22,8 +22,11 @@ STANDALONE = ("redis://", "rediss://", "unix://")
 SENTINEL_PORT = 26379
 ROLES = {"primary": "primary", "master": "primary", "replica": "replica", "slave": "replica"}
 SCHEMES = "redis://, rediss://, unix://, redis+sentinel://, rediss+sentinel://, redis+cluster:// or rediss+cluster://"
-_SECRET = re.compile(r"((?:^|[?&])(?:sentinel_)?password=)[^&]*")
-_USERINFO = re.compile(r"^([a-z+]+://[^:@/]*):[^@/]*@")
+# A URL's password (``scheme://user:password@``) and the values of query options that are
+# secrets (``password=``, ``sentinel_password=``, ``token=``, ``access_token=``, ``secret=``,
+# ``api_key=``), wherever they appear in a text.
+_USERINFO = re.compile(r"([a-z][a-z0-9+.-]*://[^:@/\s'\"]*):[^@/\s'\"]*@", re.IGNORECASE)
+_SECRET = re.compile(r"((?:password|token|secret|api_key)=)[^&\s'\"]*", re.IGNORECASE)
 
 
 class UrlError(ValueError):
@@ -48,11 +51,12 @@ class RedisTarget:
         return self.kind == "cluster"
 
 
-def redacted(url: str) -> str:
-    """Return ``url`` with every password (user info, query options) masked."""
-    masked = _USERINFO.sub(lambda m: f"{m.group(1)}:***@", url, count=1)
-    head, sep, query = masked.partition("?")
-    return head + sep + _SECRET.sub(r"\1***", query) if sep else masked
+def redacted(text: str) -> str:
+    """Return ``text`` (a URL, or a message naming URLs) with every secret in it masked.
+
+    The one helper for whatever is shown: logs (telemetry_common/logs.py), errors, status.
+    """
+    return _SECRET.sub(r"\1***", _USERINFO.sub(r"\1:***@", text))
 
 
 def _hosts(text: str, default_port: int | None) -> tuple[tuple[str, int], ...]:

@@ -7,6 +7,7 @@ import importlib
 import sys
 from types import ModuleType
 
+from telemetry_common.redis_urls import redacted
 from telemetry_common.settings import ConfigError
 
 # Each module defines HELP (one line), add_arguments(parser) and run(args) -> exit status.
@@ -55,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         status: int = args._run(args)
     except ConfigError as exc:
-        print(f"telemetry {args.command}: configuration error: {exc}", file=sys.stderr)
+        said = f"telemetry {args.command}: configuration error: {exc}"
+        print(redacted(said), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

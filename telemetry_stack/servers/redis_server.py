@@ -15,6 +15,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from telemetry_common.platforms import no_redis_message
@@ -71,9 +72,11 @@ class RedisServer:
         host: str = "127.0.0.1",
         prefer_embedded: bool = False,
         extra: tuple[str, ...] = (),
+        probe: Callable[[], bool] | None = None,
     ) -> None:
         self.host = host
         self.extra = extra  # more command-line settings: an ACL file, TLS
+        self.probe = probe  # whether the server is up, where PING on the plain port cannot tell
         self.port = port or free_port(host)
         self.kind, self.binary = find_server_binary(prefer_embedded)
         self._dir = tempfile.mkdtemp(prefix="telemetry-redis-")
@@ -106,7 +109,8 @@ class RedisServer:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RedisServerError(f"{self.kind} exited at start: {self._log_tail()}")
-            if answers(self.host, self.port, locked=bool(self.extra)):
+            locked = bool(self.extra)
+            if self.probe() if self.probe else answers(self.host, self.port, locked=locked):
                 logger.info("started %s on %s (pid %s)", self.kind, self.url, self.process.pid)
                 return self
             time.sleep(0.02)

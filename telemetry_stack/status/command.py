@@ -113,7 +113,8 @@ def run(args: argparse.Namespace, *, client: redis.Redis | None = None) -> int:
         report = collect(client, Keys(settings.key_prefix))
     except redis.RedisError as exc:
         where = redacted(settings.redis_url)
-        print(f"telemetry status: Redis at {where} does not answer: {exc}", file=sys.stderr)
+        said = f"telemetry status: Redis at {where} does not answer: {exc}"
+        print(redacted(said), file=sys.stderr)
         return 1
-    print(json.dumps(report) if args.json else render(report))
+    print(redacted(json.dumps(report) if args.json else render(report)))
     return 0 if report["fresh"] else 1
