@@ -18,6 +18,7 @@ from telemetry_common.variables import API_THREADS as THREADS
 from telemetry_common.variables import API_WORKERS as WORKERS
 from telemetry_common.variables import (
     KEY_PREFIX,
+    METRICS_TOKEN,
     QUEUE_URL,
     REDIS_READ_URL,
     REDIS_RETRIES,
@@ -38,7 +39,7 @@ def cores() -> int:
 
 SETTINGS: tuple[Setting[Any], ...] = (
     BIND, WORKERS, THREADS, REDIS_URL, REDIS_READ_URL, QUEUE_URL, KEY_PREFIX, REDIS_TIMEOUT,
-    REDIS_RETRIES, RETRY_AFTER, PROXY_HOPS,
+    REDIS_RETRIES, RETRY_AFTER, PROXY_HOPS, METRICS_TOKEN,
 )  # fmt: skip
 
 
@@ -58,6 +59,7 @@ class ApiConfig:
     redis_retries: int = REDIS_RETRIES.value
     retry_after: int = RETRY_AFTER.value
     proxy_hops: int = PROXY_HOPS.value
+    metrics_token: str = field(default=METRICS_TOKEN.value, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ApiConfig:
@@ -81,6 +83,7 @@ class ApiConfig:
             redis_retries=REDIS_RETRIES.read(env),
             retry_after=RETRY_AFTER.read(env),
             proxy_hops=PROXY_HOPS.read(env),
+            metrics_token=METRICS_TOKEN.read(env),
         )
 
     @property
@@ -103,4 +106,5 @@ class ApiConfig:
             REDIS_RETRIES.variable: str(self.redis_retries),
             RETRY_AFTER.variable: str(self.retry_after),
             PROXY_HOPS.variable: str(self.proxy_hops),
+            METRICS_TOKEN.variable: self.metrics_token,
         }

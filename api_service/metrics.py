@@ -29,7 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 import redis
-from flask import Flask, Response
+from flask import Flask, Response, request
 from prometheus_client import (
     CONTENT_TYPE_PLAIN_0_0_4,
     CollectorRegistry,
@@ -42,7 +42,9 @@ from prometheus_client import (
 
 from api_service.answers import SERVED
 from api_service.errors import REDIS_ERRORS
+from api_service.state import EXTENSION
 from telemetry_common.variables import PROMETHEUS_MULTIPROC_DIR
+from telemetry_common.wsgi_server import CHALLENGE, authorized
 
 MULTIPROC_DIR = PROMETHEUS_MULTIPROC_DIR.variable
 COUNT = "telemetry_api.count"  # app.extensions: the counting function, absent when off
@@ -203,10 +205,14 @@ def register_metrics(app: Flask) -> None:
     app.wsgi_app = counted  # type: ignore[method-assign]
     app.extensions[COUNT] = count
     app.extensions[REDIS_ERRORS] = lambda error: ERRORS.labels(_redis_kind(error)).inc()
-    app.add_url_rule("/metrics", "metrics", _metrics_view, methods=["GET"])
+    token = app.extensions[EXTENSION].config.metrics_token
 
+    def metrics_view() -> Response:
+        """Return every metric in the Prometheus text format (to the token's bearer, if set)."""
+        if not authorized(request.headers.get("Authorization"), token):
+            body = b"401 Unauthorized: /metrics needs 'Authorization: Bearer <token>'\n"
+            return Response(body, 401, [CHALLENGE], content_type="text/plain; charset=utf-8")
+        headers = {"Cache-Control": "no-store"}
+        return Response(exposition(), content_type=CONTENT_TYPE_PLAIN_0_0_4, headers=headers)
 
-def _metrics_view() -> Response:
-    """Return every metric in the Prometheus text format."""
-    headers = {"Cache-Control": "no-store"}
-    return Response(exposition(), content_type=CONTENT_TYPE_PLAIN_0_0_4, headers=headers)
+    app.add_url_rule("/metrics", "metrics", metrics_view, methods=["GET"])

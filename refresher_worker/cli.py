@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
             settings.ttl - settings.interval,
         )
     configure(settings, identity)
-    metrics_server = serve_metrics(settings.metrics_address)
+    metrics_server = serve_metrics(settings.metrics_address, settings.metrics_token)
     stop = threading.Event()
     queue_url = settings.queue_url or settings.redis_url  # the RQ queue and the leader lock
     scheduler_client = connect(queue_url, timeout=settings.renew_every, retries=1)

@@ -8,16 +8,28 @@ of the last-success time.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
-from wsgiref.simple_server import WSGIServer
+from collections.abc import Callable
+from socketserver import ThreadingMixIn
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    make_wsgi_app,
+)
 
 from refresher_worker.status import SOURCE_KINDS, Outcome
 from telemetry_common.fence import REASONS
 from telemetry_common.logs import log_event
 from telemetry_common.settings import host_port
+from telemetry_common.wsgi_server import CHALLENGE, authorized
 
 logger = logging.getLogger(__name__)
 
@@ -133,21 +145,43 @@ def metrics() -> RefresherMetrics:
         return _current
 
 
-def serve_metrics(address: tuple[str, int] | None) -> WSGIServer | None:
+class _Server(ThreadingMixIn, WSGIServer):
+    daemon_threads = True  # a scrape never holds the process open
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep scrapes out of the logs."""
+
+
+def guarded(app: Callable[..., Any], token: str) -> Callable[..., Any]:
+    """Return ``app`` answering 401 to a request without ``Authorization: Bearer <token>``."""
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if authorized(environ.get("HTTP_AUTHORIZATION"), token):
+            return app(environ, start_response)
+        start_response("401 Unauthorized", [CHALLENGE, ("Content-Type", "text/plain")])
+        return [b"401 Unauthorized: /metrics needs 'Authorization: Bearer <token>'\n"]
+
+    return wsgi
+
+
+def serve_metrics(address: tuple[str, int] | None, token: str = "") -> WSGIServer | None:
     """Serve the default registry at ``http://host:port/metrics`` from a daemon thread.
 
-    A port already taken (say, a second refresher on the same host) is logged, not fatal:
-    the refresher works on without its endpoint.
+    With a ``token``, a scrape must carry it as a bearer token. A port already taken (say, a
+    second refresher on the same host) is logged, not fatal: the refresher works on without
+    its endpoint.
     """
     if address is None:
         return None
-    from prometheus_client import start_http_server
-
     metrics()  # the series exist before the first scrape
     host, port = address
     where = host_port(host, port)
+    server_class = type("Server", (_Server,), {"address_family": _family(host)})
     try:
-        server, _thread = start_http_server(port, addr=host)
+        app = guarded(make_wsgi_app(), token)
+        server: WSGIServer = make_server(host, port, app, server_class, _Quiet)
     except OSError as exc:
         log_event(
             logger,
@@ -158,5 +192,10 @@ def serve_metrics(address: tuple[str, int] | None) -> WSGIServer | None:
             error=str(exc),
         )
         return None
+    threading.Thread(target=server.serve_forever, daemon=True, name="metrics").start()
     log_event(logger, "metrics_serving", f"metrics on http://{where}/metrics", bind=where)
     return server
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET

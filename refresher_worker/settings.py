@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from telemetry_common.options import Setting
@@ -14,6 +14,7 @@ from telemetry_common.variables import (
     KEY_PREFIX,
     LEADER_TTL,
     MAX_BODY_BYTES,
+    METRICS_TOKEN,
     QUEUE_URL,
     REDIS_URL,
     REFRESH_INTERVAL,
@@ -24,7 +25,7 @@ from telemetry_common.variables import REFRESHER_METRICS_BIND as METRICS_BIND
 
 SETTINGS: tuple[Setting[Any], ...] = (
     SOURCE_URL, REDIS_URL, QUEUE_URL, KEY_PREFIX, REFRESH_INTERVAL, TTL, FETCH_TIMEOUT,
-    MAX_BODY_BYTES, LEADER_TTL, METRICS_BIND,
+    MAX_BODY_BYTES, LEADER_TTL, METRICS_BIND, METRICS_TOKEN,
 )  # fmt: skip
 
 
@@ -42,6 +43,7 @@ class RefresherSettings:
     max_body_bytes: int = MAX_BODY_BYTES.value
     leader_ttl: float = LEADER_TTL.value
     metrics_address: tuple[str, int] | None = METRICS_BIND.value
+    metrics_token: str = field(default=METRICS_TOKEN.value, repr=False)
 
     @property
     def renew_every(self) -> float:
@@ -83,4 +85,5 @@ class RefresherSettings:
             max_body_bytes=MAX_BODY_BYTES.read(env),
             leader_ttl=LEADER_TTL.read(env),
             metrics_address=METRICS_BIND.read(env),
+            metrics_token=METRICS_TOKEN.read(env),
         )

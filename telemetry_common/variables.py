@@ -131,8 +131,12 @@ API_RETRY_AFTER = Setting(
     "--retry-after", "TELEMETRY_API_RETRY_AFTER", "1", "Retry-After seconds of a 503", whole(1, 60)
 )
 API_PROXY_HOPS = Setting(
-    "--proxy-hops", "TELEMETRY_API_PROXY_HOPS", "1", "proxies whose X-Forwarded-* to trust",
+    "--proxy-hops", "TELEMETRY_API_PROXY_HOPS", "0", "proxies whose X-Forwarded-* to trust",
     whole(0, 5),
+)
+METRICS_TOKEN = Setting(
+    "", "TELEMETRY_METRICS_TOKEN", "", "bearer token /metrics asks for (API and refresher)", text,
+    shown="none: /metrics is open",
 )
 # prometheus-client's own variable, which the API sets for its workers when it is unset.
 PROMETHEUS_MULTIPROC_DIR = Setting(

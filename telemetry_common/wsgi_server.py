@@ -8,6 +8,7 @@ between processes; settings reach it through the environment.
 
 from __future__ import annotations
 
+import hmac
 import logging
 
 logger = logging.getLogger(__name__)
@@ -44,3 +45,14 @@ def serve(
         log_access=False,
         workers_kill_timeout=5,
     ).serve()
+
+
+CHALLENGE = ("WWW-Authenticate", 'Bearer realm="metrics"')
+
+
+def authorized(header: str | None, token: str) -> bool:
+    """Return whether an Authorization ``header`` carries ``token`` (always, with no token)."""
+    if not token:
+        return True
+    scheme, _, given = (header or "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), token)

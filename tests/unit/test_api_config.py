@@ -25,7 +25,7 @@ def test_defaults() -> None:
         redis_timeout=0.5,
         redis_retries=1,
         retry_after=1,
-        proxy_hops=1,
+        proxy_hops=0,
     )
 
 
@@ -39,13 +39,13 @@ def test_values_from_the_environment_round_trip() -> None:
         "TELEMETRY_REDIS_TIMEOUT": "0.25",
         "TELEMETRY_REDIS_RETRIES": "0",
         "TELEMETRY_API_RETRY_AFTER": "2",
-        "TELEMETRY_API_PROXY_HOPS": "0",
+        "TELEMETRY_API_PROXY_HOPS": "1",
     }
     config = ApiConfig.from_env(env)
     assert (config.host, config.port, config.workers, config.threads) == ("0.0.0.0", 9000, 3, 2)
     assert (config.redis_url, config.key_prefix) == ("redis://cache:6379/2", "{telemetry}")
     assert (config.redis_timeout, config.redis_retries, config.retry_after) == (0.25, 0, 2)
-    assert config.proxy_hops == 0
+    assert config.proxy_hops == 1
     assert ApiConfig.from_env(config.to_env()) == config
     both = {"REDIS_URL": "redis://a/0", "TELEMETRY_REDIS_URL": "redis://b/0"}
     assert ApiConfig.from_env(both).redis_url == "redis://b/0"

@@ -189,9 +189,13 @@ def test_healthz_and_readyz(client: FlaskClient, generation: int) -> None:
     assert 0 < body["expires_in"] <= 10
 
 
-def test_forwarded_prefix_from_one_proxy_is_honoured(client: FlaskClient, generation: int) -> None:
-    response = client.get(
-        "/telemetry/GetMetric?switch=99&metric=Latency", headers={"X-Forwarded-Prefix": "/api"}
-    )
-    assert response.status_code == 404
-    assert "/api/telemetry/switches" in response.data.decode()
+def test_forwarded_headers_count_only_behind_a_configured_proxy(
+    fake: fakeredis.FakeRedis, generation: int
+) -> None:
+    url, forwarded = "/telemetry/GetMetric?switch=99&metric=Latency", {"X-Forwarded-Prefix": "/api"}
+    trusting = make_app(fake, proxy_hops=1).test_client().get(url, headers=forwarded)
+    assert trusting.status_code == 404
+    assert "/api/telemetry/switches" in trusting.data.decode()
+    direct = make_app(fake).test_client().get(url, headers=forwarded)  # 0 hops by default
+    assert direct.status_code == 404 and "/api/" not in direct.data.decode()
+    assert "/telemetry/switches" in direct.data.decode()

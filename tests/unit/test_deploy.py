@@ -60,13 +60,18 @@ def test_the_scrape_config_points_at_the_endpoint() -> None:
     config = YAML(typ="safe").load(SCRAPE.read_text())
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     assert jobs["switch-telemetry"]["metrics_path"] == "/telemetry/prometheus"
+    for job in ("telemetry-api", "telemetry-refresher"):  # the /metrics of TELEMETRY_METRICS_TOKEN
+        assert jobs[job]["authorization"] == {"type": "Bearer", "credentials_file": "metrics-token"}
     rules = {rule.rule for rule in make_app(fakeredis.FakeRedis()).url_map.iter_rules()}
     assert {job.get("metrics_path", "/metrics") for job in jobs.values()} <= rules
 
 
 @pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not on PATH")
 def test_promtool_accepts_the_scrape_config_and_every_query(tmp_path: Path) -> None:
-    checked = subprocess.run(["promtool", "check", "config", str(SCRAPE)], capture_output=True)
+    config = tmp_path / SCRAPE.name  # beside the bearer token file it names, as deployed
+    config.write_text(SCRAPE.read_text())
+    (tmp_path / "metrics-token").write_text("a-token\n")
+    checked = subprocess.run(["promtool", "check", "config", str(config)], capture_output=True)
     assert checked.returncode == 0, checked.stderr
     exprs = []
     for expr in queries():

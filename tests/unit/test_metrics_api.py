@@ -122,3 +122,15 @@ def test_a_given_directory_is_kept_but_emptied_of_earlier_values(
     with metrics_directory() as path:
         assert path == given and sorted(p.name for p in given.iterdir()) == ["notes.txt"]
     assert given.is_dir() and os.environ[MULTIPROC_DIR] == str(given)
+
+
+def test_with_a_token_metrics_answers_its_bearer_only(fake: fakeredis.FakeRedis) -> None:
+    client = make_app(fake, metrics_token="t0ken").test_client()
+    for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "t0ken"}):
+        refused = client.get("/metrics", headers=headers)
+        assert refused.status_code == 401, headers
+        assert refused.headers["WWW-Authenticate"] == 'Bearer realm="metrics"'
+        assert refused.data == b"401 Unauthorized: /metrics needs 'Authorization: Bearer <token>'\n"
+    allowed = client.get("/metrics", headers={"Authorization": "Bearer t0ken"})
+    assert allowed.status_code == 200 and b"telemetry_api_requests_total" in allowed.data
+    assert client.get("/healthz").status_code == 200  # only /metrics is guarded

@@ -243,3 +243,23 @@ def test_a_refresh_overtaken_during_its_fetch_is_fenced_counted_and_logged_once(
     status = fake.hgetall(KEYS.status)
     assert status[b"refreshes_fenced"] == b"1" and status[b"last_fenced_reason"] == b"older_source"
     assert status[b"last_outcome"] == b"fenced" and status[b"refreshes_written"] == b"1"
+
+
+def test_with_a_token_the_endpoint_answers_its_bearer_only() -> None:
+    port = free_port()
+    server = serve_metrics(("127.0.0.1", port), "s3cret")
+    assert server is not None
+    url = f"http://127.0.0.1:{port}/metrics"
+    try:
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic s3cret"}):
+            refused = requests.get(url, headers=headers, timeout=5)
+            assert refused.status_code == 401, headers
+            assert refused.headers["WWW-Authenticate"] == 'Bearer realm="metrics"'
+            assert "telemetry_" not in refused.text
+        allowed = requests.get(url, headers={"Authorization": "Bearer s3cret"}, timeout=5)
+        assert allowed.status_code == 200 and "telemetry_source_up " in allowed.text
+    finally:
+        server.shutdown()
+        server.server_close()
+    settings = RefresherSettings.from_env({"TELEMETRY_METRICS_TOKEN": "s3cret"})
+    assert settings.metrics_token == "s3cret" and "s3cret" not in repr(settings)
