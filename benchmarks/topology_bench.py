@@ -9,8 +9,12 @@ APIs as served (granian, 2 workers) reading the same primary, one through the Se
 one through the primary's plain URL, and loads them in turn with wrk (-c32, a random switch of
 1,000, interleaved rounds): the medians and the per-round ratio of Sentinel to plain.
 
+``--tls`` starts one redis-server with a plain and a TLS port (client certificates required,
+made at run time) and two APIs on it, one over each: the per-round ratio of TLS to plain.
+
 Usage: python -m benchmarks.topology_bench [--switches 10000] [--repeat 7]
        python -m benchmarks.topology_bench --getmetric [--repeat 7] [--seconds 5]
+       python -m benchmarks.topology_bench --tls [--repeat 7] [--seconds 5]
 """
 
 from __future__ import annotations
@@ -84,19 +88,15 @@ def report(switches: int, times: dict[str, list[float]]) -> str:
     return "\n".join(lines)
 
 
-def getmetric(rounds: int, seconds: int) -> str:
-    """Load GetMetric through a Sentinel URL and the primary's plain URL; return a table."""
-    sentinels, processes = SentinelSet().start(), []
+def load_apis(redis_urls: dict[str, str], rounds: int, seconds: int) -> dict[str, list[float]]:
+    """Serve one API (2 workers) per Redis URL, load each in turn; return req/s per round."""
+    processes: list[Any] = []
     try:
         with tempfile.TemporaryDirectory(prefix="topology-bench-") as scratch:
             script = api_bench.random_switch_script(scratch)
-            api_bench.write_snapshot_of(sentinels.primary.url)
             urls = {}
-            for name, url in (
-                ("Sentinel URL", sentinels.url()),
-                ("plain URL", sentinels.primary.url),
-            ):
-                metrics = Path(scratch) / name.split()[0]
+            for number, (name, url) in enumerate(redis_urls.items()):
+                metrics = Path(scratch) / f"metrics{number}"
                 metrics.mkdir()
                 env = child_env({
                     "TELEMETRY_REDIS_URL": url, "TELEMETRY_KEY_PREFIX": api_bench.PREFIX,
@@ -114,15 +114,62 @@ def getmetric(rounds: int, seconds: int) -> str:
             stop(processes)  # before their metrics folders go
     finally:
         stop(processes)
-        sentinels.close()
-    ratios = [a / b for a, b in zip(runs["Sentinel URL"], runs["plain URL"], strict=True)]
+    return runs
+
+
+def compare(runs: dict[str, list[float]], rounds: int, seconds: int) -> str:
+    """Return the medians and the per-round ratio of the first URL's API to the second's."""
+    (first, a), (second, b) = runs.items()
+    ratios = [x / y for x, y in zip(a, b, strict=True)]
     lines = [f"GetMetric, wrk -c32, {rounds} rounds of {seconds} s interleaved"]
     lines += [f"{name:<14} {statistics.median(r):>9,.0f} req/s" for name, r in runs.items()]
     lines.append(
-        f"Sentinel / plain: {statistics.median(ratios):.2f}x per round "
+        f"{first} / {second}: {statistics.median(ratios):.2f}x per round "
         f"({min(ratios):.2f}-{max(ratios):.2f})"
     )
     return "\n".join(lines)
+
+
+def getmetric(rounds: int, seconds: int) -> str:
+    """Load GetMetric through a Sentinel URL and the primary's plain URL; return a table."""
+    sentinels = SentinelSet().start()
+    try:
+        api_bench.write_snapshot_of(sentinels.primary.url)
+        urls = {"Sentinel URL": sentinels.url(), "plain URL": sentinels.primary.url}
+        return compare(load_apis(urls, rounds, seconds), rounds, seconds)
+    finally:
+        sentinels.close()
+
+
+def tls(rounds: int, seconds: int) -> str:
+    """Load GetMetric over TLS (client certificates required) and plain TCP, one server."""
+    import trustme
+
+    with tempfile.TemporaryDirectory(prefix="tls-bench-") as scratch:
+        files, ca = Path(scratch), trustme.CA()
+        ca.cert_pem.write_to_path(str(files / "ca.pem"))
+        for name, cert in (("server", ca.issue_cert("127.0.0.1")), ("client", ca.issue_cert("c"))):
+            cert.cert_chain_pems[0].write_to_path(str(files / f"{name}.crt"))
+            cert.private_key_pem.write_to_path(str(files / f"{name}.key"))
+        tls_port = free_port()
+        settings = (
+            "--tls-port", str(tls_port), "--tls-auth-clients", "yes",
+            "--tls-cert-file", str(files / "server.crt"),
+            "--tls-key-file", str(files / "server.key"),
+            "--tls-ca-cert-file", str(files / "ca.pem"),
+        )  # fmt: skip
+        server = RedisServer(extra=settings).start()
+        try:
+            api_bench.write_snapshot_of(server.url)
+            query = f"ssl_ca_certs={files}/ca.pem&ssl_certfile={files}/client.crt"
+            query += f"&ssl_keyfile={files}/client.key"
+            urls = {
+                "TLS": f"rediss://127.0.0.1:{tls_port}/0?{query}",
+                "plain TCP": server.url,
+            }
+            return compare(load_apis(urls, rounds, seconds), rounds, seconds)
+        finally:
+            server.close()
 
 
 def main() -> None:
@@ -131,10 +178,11 @@ def main() -> None:
     parser.add_argument("--switches", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--getmetric", action="store_true", help="Sentinel URL vs plain URL")
+    parser.add_argument("--tls", action="store_true", help="GetMetric over TLS vs plain TCP")
     parser.add_argument("--seconds", type=int, default=5, help="seconds per wrk run")
     args = parser.parse_args()
-    if args.getmetric:
-        print(getmetric(args.repeat, args.seconds))
+    if args.getmetric or args.tls:
+        print((tls if args.tls else getmetric)(args.repeat, args.seconds))
     else:
         print(report(args.switches, run(args.switches, args.repeat)))
 
