@@ -102,6 +102,7 @@ class Queued:
         self.count: Callable[[Answer], None] = self.answers.append
         self._lock = threading.Lock()  # one hand-over at a time: each answer counted once
         self._thread: threading.Thread | None = None
+        self._registered = False  # exit and fork hooks, once per process and its children
 
     def flush(self) -> None:
         """Hand every answer queued so far to the library."""
@@ -135,6 +136,9 @@ class Queued:
             return
         self._thread = threading.Thread(target=self._run, daemon=True, name="metrics")
         self._thread.start()
+        if self._registered:
+            return
+        self._registered = True
         atexit.register(self.flush)
         # granian's workers are multiprocessing processes, which end with os._exit, past
         # atexit; multiprocessing runs its own finalizers first.

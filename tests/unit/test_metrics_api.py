@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from api_service.cli import MULTIPROC_DIR, metrics_directory
+from api_service.metrics import QUEUED
 from tests.helpers import free_port
 from tests.helpers.api import AGE, make_app, put_snapshot
 
@@ -134,3 +135,23 @@ def test_with_a_token_metrics_answers_its_bearer_only(fake: fakeredis.FakeRedis)
     allowed = client.get("/metrics", headers={"Authorization": "Bearer t0ken"})
     assert allowed.status_code == 200 and b"telemetry_api_requests_total" in allowed.data
     assert client.get("/healthz").status_code == 200  # only /metrics is guarded
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
+def test_a_forked_child_counts_none_of_its_parents_queued_answers() -> None:
+    QUEUED.start()
+    QUEUED.flush()
+    QUEUED.count(("/telemetry/GetMetric", 200, 0.001, (1.0, 3)))
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report what it holds and whether its thread runs, then leave
+        alive = QUEUED._thread is not None and QUEUED._thread.is_alive()
+        os.write(write, f"{len(QUEUED.answers)} {alive}".encode())
+        os._exit(0)
+    os.close(write)
+    said = os.read(read, 100).decode()
+    os.waitpid(pid, 0)
+    assert said == "0 True"
+    assert len(QUEUED.answers) == 1  # the parent's own, still to be handed over
+    QUEUED.flush()
+    assert not QUEUED.answers
