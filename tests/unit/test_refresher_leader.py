@@ -84,7 +84,7 @@ class Counting:
         self.calls: list[str] = []
         self.times: list[float] = []  # time.monotonic() of each call
 
-    def __call__(self, connection: object, *, reason: str, timeout: int) -> bool:
+    def __call__(self, connection: object, *, reason: str, timeout: int, job_id: str) -> bool:
         self.calls.append(reason)
         self.times.append(time.monotonic())
         return True
