@@ -98,7 +98,7 @@ class Scheduler:
         except redis.RedisError as exc:
             self.redis_state.mark_down(exc)
             self.lock.lost_contact()
-            self.announced = self.announced and self.lock.leading
+            self.announced = False  # Redis may come back empty: name the leader again, re-time
             metrics().set_leader(self.lock.leading)
             return self.backoff.next()
         except Exception:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import fakeredis
 import pytest
+import redis
 
 from refresher_worker import leader
 from refresher_worker.leader import LeaderLock
@@ -150,3 +151,23 @@ def test_a_new_leader_continues_the_cadence_of_the_snapshot(
     a.step()
     assert len(calls.calls) == (1 if age > 5.0 else 0)  # due at once only if a tick was missed
     assert a.next_tick - time.monotonic() <= 5.0 - (0 if age > 5.0 else age)
+
+
+def test_a_leader_names_itself_again_when_redis_comes_back_empty(
+    fake: fakeredis.FakeRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = Counting()
+    a = scheduler(fake, "a", calls, interval=5.0)
+    a.step()
+    assert fake.hget(Keys().status, "leader") == b"a" and len(calls.calls) == 1
+
+    def down() -> bool:
+        raise redis.ConnectionError("Connection refused")
+
+    with monkeypatch.context() as outage:  # shorter than the lock's TTL: still leading after
+        outage.setattr(a.lock, "claim", down)
+        a.step()
+    fake.flushall()  # Redis restarted without its data
+    a.step()
+    assert fake.hget(Keys().status, "leader") == b"a"
+    assert len(calls.calls) == 2  # no snapshot any more: a refresh at once, not in 5 s
