@@ -9,9 +9,10 @@ leader does not wait for that: when an enqueue is refused and the refresher runn
 has no heartbeat any more (or the job is older than any refresh can be), it enqueues the
 refresh under a second unique id named after that worker, and asks rq for its cleanup.
 
-It never deletes a started job: a frozen worker may still wake up and finish it, and rq then closes
-a job record that is still there and its own (deleting it made rq log an ERROR with a
-traceback, and re-create the record). The late refresh itself is fenced: it writes nothing.
+It never deletes a started job: a frozen worker may still wake up and finish it, and rq
+then closes a job record that is still there and its own (deleting it made rq log an ERROR
+with a traceback, and re-create the record). The late refresh itself is fenced: it writes
+nothing. Only a worker frozen for longer than rq's own rule (70 s) finds its job failed by rq.
 A job queued for longer than any refresh may take (no worker took it) is deleted instead:
 no worker holds it. rq's own ``ttl`` (expiry of a queued job) is not used for this: the id
 stays in the queue's list when the record expires, so after a new enqueue the list holds the
