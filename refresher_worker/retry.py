@@ -4,6 +4,14 @@ While the source is healthy the leader enqueues once per interval. When a refres
 (source down, slow, or serving bad CSV), waiting a whole interval would let the snapshot
 age for nothing, and retrying at once would hammer a struggling source: the retries follow
 a capped exponential backoff from half a second up to the interval itself.
+
+rq's ``Retry`` (raised from, or in rq 3.0 returned by, a job) does not give the same: its
+intervals are whole seconds (``Retry(interval: int | list[int])``), so the first retry cannot
+come after half a second; it stops after ``max`` attempts, where a source down for an hour
+must still be retried every interval; and a retry with a delay waits in rq's scheduled
+registry for the scheduler process of one worker, which polls once a second and whose lock
+passes to another worker only 61 s (lock TTL) to 120 s (retry period) after that worker died.
+Here the retry is timed by the leader itself, which a standby replaces within about 2.5 s.
 """
 
 from __future__ import annotations

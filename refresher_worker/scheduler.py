@@ -6,6 +6,13 @@ schedule that continues the previous leader's cadence (taken from the snapshot's
 at once when the API asked for a refresh (the request key: telemetry_common/jobs.py), and
 retries a failed refresh sooner (see retry.py); standbys only keep trying the lock.
 Redis errors are retried with capped backoff.
+
+rq's own schedulers do not give these guarantees (rq 3.0, read in its code): ``CronScheduler``
+(``rq cron``) takes whole-second intervals, has no leader election (every process running it
+enqueues every tick), starts its cadence afresh rather than continuing the last snapshot's,
+and lets the ``DuplicateJobError`` of a unique id end its loop; ``enqueue_in`` needs the
+worker's scheduler process, which polls once a second and whose lock a surviving worker can
+take only after 61 s, retrying every 120 s, while a snapshot lives 10 s by default.
 """
 
 from __future__ import annotations
@@ -22,10 +29,10 @@ from refresher_worker.leader import LeaderLock
 from refresher_worker.metrics import metrics
 from refresher_worker.retry import SourceRetry
 from refresher_worker.settings import RefresherSettings
-from refresher_worker.stale import clear_stale_refresh
+from refresher_worker.stale import HANDOVERS, next_job_id
 from refresher_worker.status import beat, forget, is_alive, mark_tick, set_leader
 from telemetry_common.jobs import enqueue_refresh, take_request
-from telemetry_common.keys import Keys
+from telemetry_common.keys import REFRESH_JOB_ID, Keys
 from telemetry_common.reader import NoSnapshot, read_info
 
 logger = logging.getLogger(__name__)
@@ -60,6 +67,7 @@ class Scheduler:
         self.announced = False  # leadership taken up: status written, cadence set
         self.enqueued = 0
         self.skipped = 0  # ticks in a row that found a refresh still queued or running
+        self.handovers: set[str] = set()  # stuck job ids already reported (once each)
         self.thread = threading.Thread(target=self.run, name="refresh-scheduler", daemon=True)
 
     def start(self) -> None:
@@ -92,7 +100,7 @@ class Scheduler:
         except redis.RedisError as exc:
             self.redis_state.mark_down(exc)
             self.lock.lost_contact()
-            self.announced = self.announced and self.lock.leading
+            self.announced = False  # Redis may come back empty: name the leader again, re-time
             metrics().set_leader(self.lock.leading)
             return self.backoff.next()
         except Exception:
@@ -147,16 +155,35 @@ class Scheduler:
             self.next_tick = min(self.next_tick, time.monotonic() + delay)
 
     def _enqueue(self) -> bool:
+        """Enqueue under the unique id, or past the stuck jobs holding it (see stale.py)."""
         timeout = self.settings.job_timeout
         reason = f"tick of {self.identity}"
-        if self.enqueue(self.client, reason=reason, timeout=timeout):
-            return True
-        stale = clear_stale_refresh(
-            self.client,
-            max_age=timeout + self.settings.interval,
-            alive=lambda identity: is_alive(self.client, self.keys, identity),
-        )
-        return stale is not None and self.enqueue(self.client, reason=reason, timeout=timeout)
+        job_id = REFRESH_JOB_ID
+        for _ in range(HANDOVERS):
+            if self.enqueue(self.client, reason=reason, timeout=timeout, job_id=job_id):
+                if job_id == REFRESH_JOB_ID:
+                    self.handovers.clear()
+                return True
+            stuck = job_id
+            step = next_job_id(
+                self.client,
+                stuck,
+                max_age=timeout + self.settings.interval,
+                alive=lambda identity: is_alive(self.client, self.keys, identity),
+            )
+            if step is None:
+                return False
+            job_id, why = step
+            if stuck not in self.handovers:
+                self.handovers.add(stuck)
+                logger.warning(
+                    "refresh job %s is stale (%s): refreshing as %s",
+                    stuck,
+                    why,
+                    job_id,
+                    extra={"event": "refresh_job_stale", "job_id": stuck, "reason": why},
+                )
+        return False
 
     def _beat(self, role: str) -> None:
         beat(self.client, self.keys, self.identity, role, self.settings.leader_ttl)

@@ -1,14 +1,27 @@
-"""Free the unique refresh job id when the job holding it can no longer finish.
+"""Hand the refresh over when the job holding the unique id can no longer finish in time.
 
-A refresher killed with SIGKILL in the middle of a job leaves the job "started" in RQ, and
-RQ would keep its id (so every later enqueue is refused) until its own cleanup runs, minutes
-later. The leader checks the job when an enqueue is refused: if the refresher running it has
-no heartbeat any more, or the job is older than any refresh can be, it deletes the job.
+A refresher killed with SIGKILL, or frozen (SIGSTOP, a VM stall), in the middle of a job
+leaves the job "started" in RQ, and the unique id refuses every later enqueue. rq frees it by
+its own rule: a SimpleWorker's execution expires ``job_timeout + 60`` s after it started (70 s
+with the default TTL of 10 s), then ``StartedJobRegistry.cleanup`` moves the job to the failed
+registry, and the id frees after ``failure_ttl``. The snapshot expires long before, so the
+leader does not wait for that: when an enqueue is refused and the refresher running the job
+has no heartbeat any more (or the job is older than any refresh can be), it enqueues the
+refresh under a second unique id named after that worker, and asks rq for its cleanup.
+
+It never deletes a started job: a frozen worker may still wake up and finish it, and rq
+then closes a job record that is still there and its own (deleting it made rq log an ERROR
+with a traceback, and re-create the record). The late refresh itself is fenced: it writes
+nothing. Only a worker frozen for longer than rq's own rule (70 s) finds its job failed by rq.
+A job queued for longer than any refresh may take (no worker took it) is deleted instead:
+no worker holds it. rq's own ``ttl`` (expiry of a queued job) is not used for this: the id
+stays in the queue's list when the record expires, so after a new enqueue the list holds the
+id twice, and a second worker could run the new job at the same time as the first.
 """
 
 from __future__ import annotations
 
-import logging
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -16,17 +29,22 @@ import redis
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
+from telemetry_common.jobs import SERIALIZER, refresh_queue
 from telemetry_common.keys import REFRESH_JOB_ID
 
-logger = logging.getLogger(__name__)
-
 PENDING = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.CREATED, JobStatus.DEFERRED}
+HANDOVERS = 3  # successive stuck holders the leader steps past; then it waits for rq
 
 
 def worker_identity(worker_name: str) -> str | None:
     """Return the refresher identity of an RQ worker name ``<identity>.<n>``, else None."""
     identity, dot, number = worker_name.rpartition(".")
     return identity if dot and number.isdigit() and identity else None
+
+
+def handover_id(worker_name: str) -> str:
+    """Return the job id that refreshes while ``worker_name`` holds the unique one."""
+    return f"{REFRESH_JOB_ID}-after-{re.sub(r'[^A-Za-z0-9_-]', '-', worker_name)}"
 
 
 def stale_reason(
@@ -51,16 +69,19 @@ def stale_reason(
     return None
 
 
-def clear_stale_refresh(
-    client: redis.Redis, *, max_age: float, alive: Callable[[str], bool]
-) -> str | None:
-    """Delete the refresh job if it can no longer finish; return why it was deleted."""
+def next_job_id(
+    client: redis.Redis, job_id: str, *, max_age: float, alive: Callable[[str], bool]
+) -> tuple[str, str] | None:
+    """Return the id to refresh under and why, when ``job_id`` is held by a stuck job."""
     try:
-        job = Job.fetch(REFRESH_JOB_ID, connection=client)
+        job = Job.fetch(job_id, connection=client, serializer=SERIALIZER)
     except NoSuchJobError:
         return None
     reason = stale_reason(job, max_age=max_age, alive=alive)
-    if reason is not None:
-        job.delete()
-        logger.warning("deleted the stuck refresh job %s: %s", REFRESH_JOB_ID, reason)
-    return reason
+    if reason is None:
+        return None
+    if job.get_status(refresh=False) != JobStatus.STARTED or not job.worker_name:
+        job.delete()  # queued for too long: no worker holds it, nothing will close it
+        return job_id, reason
+    refresh_queue(client).started_job_registry.cleanup()  # rq's own rule for abandoned jobs
+    return handover_id(job.worker_name), reason

@@ -31,12 +31,14 @@ def refresh_queue(connection: redis.Redis) -> Queue:
     return Queue(QUEUE_NAME, connection=connection, serializer=SERIALIZER)
 
 
-def enqueue_refresh(connection: redis.Redis, *, reason: str, timeout: int = 30) -> bool:
-    """Queue one refresh; return False when one is already queued or running."""
+def enqueue_refresh(
+    connection: redis.Redis, *, reason: str, timeout: int = 30, job_id: str = REFRESH_JOB_ID
+) -> bool:
+    """Queue one refresh; return False when one is already queued or running under ``job_id``."""
     try:
         refresh_queue(connection).enqueue(
             REFRESH_FUNCTION,
-            job_id=REFRESH_JOB_ID,
+            job_id=job_id,
             unique=True,
             result_ttl=0,  # free the id as soon as the job ends (RQ keeps it otherwise)
             failure_ttl=FAILURE_TTL,

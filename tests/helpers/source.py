@@ -19,7 +19,8 @@ class Reply:
     status: int = 200
     etag: str = '"t1"'
     tick: str = "1"
-    delay: float = 0.0  # before the status line
+    delay: float = 0.0  # silence before the status line: what a fetch timeout must cut short
+    hold: threading.Event | None = None  # answer only once the test sets it (30 s at most)
     drip: float = 0.0  # seconds between body bytes
     truncate_to: int | None = None  # close after this many body bytes
     content_length: int | None = None  # declared length, default len(body)
@@ -58,7 +59,9 @@ class StubSource:
         reply = self.make_reply() if self.make_reply else self.reply
         asked = handler.headers.get("If-None-Match")
         self.seen_etags.append(asked)
-        time.sleep(reply.delay)
+        if reply.hold is not None:
+            reply.hold.wait(30)
+        time.sleep(reply.delay)  # the silence is the condition under test, not a wait for one
         try:
             if asked is not None and asked == reply.etag and reply.status == 200:
                 handler.send_response(304)

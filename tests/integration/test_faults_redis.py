@@ -37,7 +37,7 @@ def test_redis_stopped_for_five_seconds_under_load(
             load.wait_answers(50)  # steady state under load
             private_redis.stop()
             down = time.monotonic()
-            time.sleep(OUTAGE)
+            time.sleep(OUTAGE)  # the outage itself, not a wait: Redis stays down this long
             returning = time.monotonic()
             private_redis.start()
             up = time.monotonic()

@@ -47,7 +47,7 @@ def test_leader_killed_under_load_answers_stay_200_and_younger_than_the_ttl(
             takeover = time.monotonic() - killed
             wait_generation_above(client, before, 10)
             refreshed = time.monotonic() - killed
-            time.sleep(TTL)  # keep the load on for one TTL after the takeover
+            time.sleep(TTL)  # the window under test: load kept on for one TTL after takeover
         samples = load.stop()
         standby_alive = standby.process.poll() is None
         standby_log = standby.output()

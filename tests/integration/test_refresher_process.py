@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import signal
+import threading
 import time
 from collections.abc import Iterator
 
@@ -98,7 +99,7 @@ def test_redis_stopped_and_started_again_is_refilled_without_a_restart(
     try:
         wait_for(lambda: generation(client) >= 2, 10, message="snapshots before the outage")
         private_redis.stop()
-        time.sleep(2.0)
+        wait_for(lambda: "Redis down" in worker.output(), 30, 0.05, "the outage noticed")
         private_redis.start()
         began = time.monotonic()
         # Redis came back empty: two new snapshots mean the refresher found it again and ticks.
@@ -125,13 +126,17 @@ def test_redis_stopped_and_started_again_is_refilled_without_a_restart(
 def test_a_signal_lets_the_current_refresh_finish_then_exits_0(
     private_redis: RedisServer, client: redis.Redis, stub: StubSource, sig: int
 ) -> None:
-    stub.reply = Reply(delay=1.0)  # every fetch takes a second
+    answer = threading.Event()
+    stub.reply = Reply(hold=answer)  # the fetch waits until the signal has been taken
     worker = refresher(
-        private_redis.url, stub.url, refresh_interval="2", ttl="5", fetch_timeout="1.5"
+        private_redis.url, stub.url, refresh_interval="10", ttl="20", fetch_timeout="9"
     )
     try:
         wait_for(lambda: stub.seen_etags, 10, message="a refresh in progress")
         worker.signal(sig)
+        wait_for(lambda: "stopping after the current refresh" in worker.output(), 8)
+        assert worker.process.poll() is None  # still refreshing
+        answer.set()
         assert worker.process.wait(10) == 0, worker.output()
     finally:
         worker.stop()

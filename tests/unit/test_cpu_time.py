@@ -13,10 +13,12 @@ from benchmarks import counting_bench as cpu_time
 pytestmark = pytest.mark.skipif(not cpu_time.supported(), reason="needs Linux's /proc")
 
 BURN = "import time\nend = time.process_time() + 0.4\nwhile time.process_time() < end: pass\n"
-# A parent that starts a child burning 0.4 s of CPU, then idling, and stops it on a line.
+IDLE = "import signal\nsignal.pause()\n"  # until killed
+# A parent that starts a child burning 0.4 s of CPU, then idling until a signal (the kill),
+# and kills it when a line arrives.
 PARENT = (
     "import subprocess, sys\n"
-    f"child = subprocess.Popen([sys.executable, '-c', {BURN + 'time.sleep(60)'!r}])\n"
+    f"child = subprocess.Popen([sys.executable, '-c', {BURN + IDLE!r}])\n"
     "input()\nchild.kill()\nchild.wait()\n"
 )
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import fakeredis
 import pytest
+import redis
 
 from refresher_worker import leader
 from refresher_worker.leader import LeaderLock
@@ -85,7 +86,7 @@ class Counting:
         self.calls: list[str] = []
         self.times: list[float] = []  # time.monotonic() of each call
 
-    def __call__(self, connection: object, *, reason: str, timeout: int) -> bool:
+    def __call__(self, connection: object, *, reason: str, timeout: int, job_id: str) -> bool:
         self.calls.append(reason)
         self.times.append(time.monotonic())
         return True
@@ -171,3 +172,23 @@ def test_the_leader_answers_the_apis_request_at_once_and_a_standby_leaves_it(
     assert a.next_tick - time.monotonic() > 59.0  # the cadence goes on from the refresh
     a.step()
     assert a_calls.calls == ["tick of a"]  # one request, one refresh
+
+
+def test_a_leader_names_itself_again_when_redis_comes_back_empty(
+    fake: fakeredis.FakeRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = Counting()
+    a = scheduler(fake, "a", calls, interval=5.0)
+    a.step()
+    assert fake.hget(Keys().status, "leader") == b"a" and len(calls.calls) == 1
+
+    def down() -> bool:
+        raise redis.ConnectionError("Connection refused")
+
+    with monkeypatch.context() as outage:  # shorter than the lock's TTL: still leading after
+        outage.setattr(a.lock, "claim", down)
+        a.step()
+    fake.flushall()  # Redis restarted without its data
+    a.step()
+    assert fake.hget(Keys().status, "leader") == b"a"
+    assert len(calls.calls) == 2  # no snapshot any more: a refresh at once, not in 5 s

@@ -53,7 +53,7 @@ def test_the_leader_brings_the_next_tick_forward_after_a_failure(
 ) -> None:
     calls: list[str] = []
 
-    def enqueue(connection: object, *, reason: str, timeout: int) -> bool:
+    def enqueue(connection: object, *, reason: str, timeout: int, job_id: str) -> bool:
         calls.append(reason)
         return True
 

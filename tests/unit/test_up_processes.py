@@ -138,7 +138,7 @@ def test_a_child_under_the_windows_sequence_stops_in_order(
     control = WindowsControl(run=taskkill)
     monkeypatch.setattr(control, "popen_options", lambda: {"process_group": 0})
     monkeypatch.setattr(control, "ask_to_stop", lambda process: None)
-    code = "import time; print('up', flush=True); time.sleep(60)"
+    code = "import signal; print('up', flush=True); signal.pause()"  # alive until killed
     child = Child("stubborn", [sys.executable, "-c", code], os.environ, 9, control)
     assert control.exit_status(child.process) is None
     child.stop(0.3, threading.Event())

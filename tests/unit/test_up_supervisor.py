@@ -41,22 +41,22 @@ CONTROLS = pytest.mark.parametrize(
 
 
 IGNORES_TERM_WITH_A_GRANDCHILD = """
-import signal, subprocess, sys, time
+import signal, subprocess, sys
 signal.signal(signal.SIGTERM, signal.SIG_IGN)
-child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+child = subprocess.Popen([sys.executable, "-c", "import signal; signal.pause()"])
 print(child.pid, flush=True)
-time.sleep(60)
+signal.pause()  # SIGTERM is ignored: only SIGKILL ends it
 """
 
 RECORDS_ITS_STOP = """
-import signal, sys, time
+import signal, sys
 def stop(*_):
     with open(sys.argv[1], "a") as out:
         out.write(sys.argv[2] + "\\n")
     sys.exit(0)
 signal.signal(signal.SIGTERM, stop)
 print("up", flush=True)
-time.sleep(60)
+signal.pause()  # until SIGTERM runs stop()
 """
 
 
