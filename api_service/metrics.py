@@ -38,6 +38,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
     multiprocess,
+    values,
 )
 
 from api_service.answers import SERVED
@@ -53,6 +54,30 @@ REDIS_ERROR_KINDS = ("connection", "timeout", "response")
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 AGE_BUCKETS = (0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 15.0, 30.0)
 FLUSH_SECONDS = 0.5
+
+
+class _ProcessId:
+    """This process's id, read once and again after a fork, for prometheus-client's files.
+
+    The library asks ``os.getpid()`` before every value it changes, to notice a fork: 0.3 us a
+    call here, two per observation. ``MultiProcessValue`` takes the function that names the
+    process instead (its public argument); this one gives the same answer without a system call.
+    """
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self.renew)
+
+    def renew(self) -> None:
+        self.pid = os.getpid()
+
+    def __call__(self) -> int:
+        return self.pid
+
+
+if os.environ.get(MULTIPROC_DIR):  # before any value is made: the library reads it then
+    values.ValueClass = values.MultiProcessValue(_ProcessId())  # type: ignore[no-untyped-call]
 
 # The API's own registry: /metrics shows these families, not the library's process defaults.
 REGISTRY = CollectorRegistry()
