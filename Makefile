@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PACKAGES := telemetry_common telemetry_stack generator_service refresher_worker api_service
 
-.PHONY: run test tools lint unit integration bench clean
+.PHONY: run test tools lint unit integration bench compose-up compose-down clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,10 +36,18 @@ lint: $(STAMP)
 	$(BIN)/mypy --platform darwin --cache-dir .mypy_cache/darwin $(PACKAGES)
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -m "not integration and not network"
+	$(BIN)/python -m pytest -m "not integration and not network and not docker"
 
 integration: $(STAMP)
 	$(BIN)/python -m pytest -m integration
+
+# compose.yaml on this machine (docs/containers.md): a private dockerd if none answers, images
+# made from Debian's packages if the public ones cannot be pulled, the proxy on 127.0.0.1:8080.
+compose-up: $(STAMP)
+	$(BIN)/telemetry compose up
+
+compose-down: $(STAMP)
+	$(BIN)/telemetry compose down
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks --quick

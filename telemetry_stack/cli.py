@@ -18,6 +18,7 @@ SUBCOMMANDS: dict[str, str] = {
     "up": "telemetry_stack.up.command",
     "status": "telemetry_stack.status.command",
     "bench": "telemetry_stack.bench.command",
+    "compose": "telemetry_stack.compose.command",
 }
 
 
