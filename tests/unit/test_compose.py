@@ -276,3 +276,16 @@ def test_sentinel_env_file_points_writes_at_the_sentinels_and_reads_at_the_repli
     assert services["api"]["environment"]["TELEMETRY_REDIS_READ_URL"].startswith(
         "${TELEMETRY_REDIS_READ_URL:-"
     )
+
+
+def test_make_compose_up_knows_the_public_images_and_every_profile(
+    services: dict[str, Any],
+) -> None:
+    from telemetry_stack.compose.images import PUBLIC
+    from telemetry_stack.compose.stack import PROFILES
+
+    assert PUBLIC["REDIS_IMAGE"] == interpolate(services["redis"]["image"])
+    assert PUBLIC["PROXY_IMAGE"] == interpolate(services["proxy"]["image"])
+    assert f"ARG BASE_IMAGE={PUBLIC['BASE_IMAGE']}\n" in DOCKERFILE.read_text()
+    profiles = {name for service in services.values() for name in service.get("profiles", [])}
+    assert profiles == set(PROFILES)
