@@ -22,10 +22,11 @@ test: tools lint $(STAMP)
 # What the tests need beyond Python, checked before anything runs: one command fixes it.
 tools:
 	@command -v redis-server >/dev/null 2>&1 && { command -v chromium || command -v chromium-browser \
-		|| command -v google-chrome; } >/dev/null 2>&1 || { \
-		echo "make test needs redis-server (the Sentinel and Cluster tests) and Chromium (the"; \
-		echo "dashboard's browser tests). On Debian or Ubuntu, install both with:"; \
-		echo "    sudo apt-get install redis-server chromium"; exit 2; }
+		|| command -v google-chrome; } >/dev/null 2>&1 && command -v docker >/dev/null 2>&1 || { \
+		echo "make test needs redis-server (the Sentinel and Cluster tests), Chromium (the"; \
+		echo "dashboard's browser tests) and Docker (the container tests: a private dockerd, and"; \
+		echo "mmdebstrap for images from Debian's packages). On Debian or Ubuntu, install them with:"; \
+		echo "    sudo apt-get install redis-server chromium docker.io mmdebstrap"; exit 2; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

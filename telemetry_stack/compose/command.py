@@ -25,7 +25,7 @@ from telemetry_stack.compose.engine import (
     private_host,
     stop_private,
 )
-from telemetry_stack.compose.images import choose
+from telemetry_stack.compose.images import choose, prune_dangling
 from telemetry_stack.compose.stack import Stack
 
 HELP = "run compose.yaml on this machine: up (build, start, wait until healthy) or down"
@@ -59,6 +59,8 @@ def down(file: Path) -> None:
         if host and answers(host):
             Stack(file, Engine(host)).down()
             break
+    if answers(private_host()):
+        prune_dangling(Engine(private_host()))  # earlier builds of the image, on our engine only
     stop_private()
 
 

@@ -98,6 +98,11 @@ def build_wheels(engine: Engine, project: Path) -> None:
     stamp.write_text(wanted)
 
 
+def prune_dangling(engine: Engine) -> None:
+    """Remove the engine's untagged images: what earlier builds of the image left behind."""
+    _run([docker(), "image", "prune", "--force"], engine)
+
+
 def _fingerprint(engine: Engine, project: Path) -> str:
     """Return what the wheel set depends on: the project's requirements and the base image."""
     image = _run([docker(), "image", "inspect", "--format", "{{.Id}}", LOCAL["BASE_IMAGE"]], engine)

@@ -14,6 +14,7 @@ import pytest
 
 from telemetry_stack.compose.command import up
 from telemetry_stack.compose.engine import stop_private
+from telemetry_stack.compose.images import prune_dangling
 from telemetry_stack.compose.stack import Stack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,6 +38,7 @@ def compose_stack() -> Iterator[Stack]:
     finally:
         stack.down()
         if stack.engine.started:
+            prune_dangling(stack.engine)
             stop_private()
 
 
