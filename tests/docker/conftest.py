@@ -1,7 +1,7 @@
-"""compose.yaml's stack on a real Docker engine, up once a session by ``make compose-up``'s code.
+"""compose.yaml's stack on a real Docker engine, started by ``make compose-up``'s code.
 
 The tests talk to it through the proxy's published port on loopback only, and take it down at
-the end, stopping the dockerd if the session started it. Nothing else may hold that port.
+the end, stopping the dockerd if they started it. Nothing else may hold that port.
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ ROOT = Path(__file__).resolve().parents[2]
 PUBLISH = ("127.0.0.1", 8080)
 
 
-@pytest.fixture(scope="session")
+# Package scope: the stack goes once the tests here are done, not at the end of the whole run,
+# so that the tests after them do not share the cores with eight containers.
+@pytest.fixture(scope="package")
 def compose_stack() -> Iterator[Stack]:
     """Return the running stack of compose.yaml, its proxy on 127.0.0.1:8080."""
     with socket.socket() as probe:
@@ -42,7 +44,7 @@ def compose_stack() -> Iterator[Stack]:
             stop_private()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def base_url(compose_stack: Stack) -> str:
     """Return the proxy's URL."""
     return f"http://{PUBLISH[0]}:{PUBLISH[1]}"

@@ -2,7 +2,7 @@
 
 The stack is the one ``make compose-up`` starts (tests/docker/conftest.py): Redis, the
 generator, two refreshers, three API replicas and HAProxy. Each test leaves it as it found it,
-but the last, which adds the Sentinel profile; the session then removes everything.
+but the last, which adds the Sentinel profile; the fixture removes everything after them.
 """
 
 from __future__ import annotations
