@@ -20,6 +20,7 @@ SUBCOMMANDS: dict[str, str] = {
     "status": "telemetry_stack.status.command",
     "redis-acl": "telemetry_stack.acl",
     "bench": "telemetry_stack.bench.command",
+    "compose": "telemetry_stack.compose.command",
 }
 
 

@@ -1,7 +1,7 @@
-"""compose.yaml, the Dockerfile and deploy/nginx.conf agree with the schema and with the code.
+"""compose.yaml, the Dockerfile and deploy/haproxy.cfg agree with the schema and with the code.
 
-No Docker engine runs where these tests run: the file is validated against the Compose
-Specification's schema, and its commands, variables, ports and URLs are checked against the code.
+These need no Docker engine: the file is validated against the Compose Specification's schema,
+and its commands, variables, ports and URLs are checked against the code. tests/docker runs it.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from telemetry_stack.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "compose.yaml"
-NGINX = ROOT / "deploy" / "nginx.conf"
+HAPROXY = ROOT / "deploy" / "haproxy.cfg"
 DOCKERFILE = ROOT / "Dockerfile"
 PACKAGES = ["telemetry_common", "telemetry_stack", "generator_service", "refresher_worker",
             "api_service"]  # fmt: skip
@@ -85,10 +85,11 @@ def test_services_are_the_designed_ones(services: dict[str, Any]) -> None:
         "generator",
         "refresher",
         "api",
-        "nginx",
+        "proxy",
     }
-    assert services["redis"]["image"] == "redis:7-alpine"
-    assert services["nginx"]["image"].startswith("nginx:")
+    # Image names are variables whose defaults are the public images.
+    assert services["redis"]["image"] == "${REDIS_IMAGE:-redis:7-alpine}"
+    assert services["proxy"]["image"].startswith("${PROXY_IMAGE:-haproxy:")
     assert services["refresher"]["deploy"]["replicas"] == 2
     assert services["api"]["deploy"]["replicas"] == 3
 
@@ -104,7 +105,8 @@ def test_every_python_service_runs_one_image_with_a_telemetry_subcommand(
         command = service["command"]
         assert command[1] == name and name in subcommands, command
         parser.parse_args(command[1:])  # exits (fails the test) on an unknown option
-        assert service["build"] == "." and service["image"] == apps["api"]["image"]
+        assert service["build"] == {"context": ".", "args": ["BASE_IMAGE", "WHEELS"]}, name
+        assert service["image"] == apps["api"]["image"]
 
 
 def test_every_service_has_a_healthcheck_restarts_and_waits_for_healthy_dependencies(
@@ -117,7 +119,13 @@ def test_every_service_has_a_healthcheck_restarts_and_waits_for_healthy_dependen
             assert dependency in services and rule == {"condition": "service_healthy"}, name
     assert set(services["refresher"]["depends_on"]) == {"redis", "generator"}
     assert "redis" in services["api"]["depends_on"]
-    assert set(services["nginx"]["depends_on"]) == {"api"}
+    assert set(services["proxy"]["depends_on"]) == {"api"}
+
+
+def test_no_healthcheck_needs_a_docker_engine_newer_than_debians(services: dict[str, Any]) -> None:
+    # start_interval needs Docker Engine 25; Compose refuses to create the container on older ones.
+    for name, service in services.items():
+        assert "start_interval" not in service["healthcheck"], name
 
 
 def test_python_healthchecks_are_valid_python(services: dict[str, Any]) -> None:
@@ -129,6 +137,8 @@ def test_python_healthchecks_are_valid_python(services: dict[str, Any]) -> None:
 
 def test_redis_persists_nothing(services: dict[str, Any]) -> None:
     command = services["redis"]["command"]
+    # Debian's redis-server refuses other hosts unless told (the public image is built so).
+    assert command[command.index("--protected-mode") + 1] == "no"
     assert command[command.index("--save") + 1] == ""
     assert command[command.index("--appendonly") + 1] == "no"
     assert services["redis"]["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
@@ -149,12 +159,13 @@ def test_every_telemetry_variable_mentioned_appears_in_the_python_sources() -> N
         assert f'"{variable}"' in sources or f'PREFIX + "{suffix}"' in sources, variable
 
 
-def test_only_nginx_publishes_a_port_and_the_api_is_only_exposed(
+def test_only_the_proxy_publishes_a_port_and_the_api_is_only_exposed(
     services: dict[str, Any],
 ) -> None:
     published = {name for name, service in services.items() if "ports" in service}
-    assert published == {"nginx"}
-    assert services["nginx"]["ports"] == ["8080:8080"]
+    assert published == {"proxy"}
+    assert services["proxy"]["ports"] == ["${PROXY_PUBLISH:-8080}:8080"]
+    assert interpolate(services["proxy"]["ports"][0]) == "8080:8080"
     assert "ports" not in services["api"]
 
 
@@ -176,25 +187,27 @@ def test_ports_and_urls_agree_with_the_code_defaults(services: dict[str, Any]) -
         assert (redis_url.scheme, redis_url.hostname, redis_url.port) == ("redis", "redis", 6379)
     assert f"127.0.0.1:{api_port}/readyz" in services["api"]["healthcheck"]["test"][3]
     assert f"127.0.0.1:{generator_port}/healthz" in services["generator"]["healthcheck"]["test"][3]
-    assert int(api["TELEMETRY_API_PROXY_HOPS"]) == 1  # nginx is the one hop in front
+    assert int(api["TELEMETRY_API_PROXY_HOPS"]) == 1  # the proxy is the one hop in front
 
 
-def test_nginx_balances_over_every_api_replica_and_forwards_the_client(
+def test_the_proxy_balances_over_every_api_replica_and_forwards_the_client(
     services: dict[str, Any],
 ) -> None:
-    conf = NGINX.read_text()
-    assert "./deploy/nginx.conf:/etc/nginx/nginx.conf:ro" in services["nginx"]["volumes"]
-    published_target = int(services["nginx"]["ports"][0].rpartition(":")[2])
-    assert re.search(rf"^\s*listen {published_target};", conf, re.M)
+    conf = HAPROXY.read_text()
+    target = "/usr/local/etc/haproxy/haproxy.cfg"  # where the public image looks
+    assert f"./deploy/haproxy.cfg:{target}:ro" in services["proxy"]["volumes"]
+    assert services["proxy"]["command"][0] == "haproxy" and target in services["proxy"]["command"]
+    published_target = int(interpolate(services["proxy"]["ports"][0]).rpartition(":")[2])
+    assert re.search(rf"^\s*bind :{published_target}$", conf, re.M)
     api_port = port_of(env(services["api"])["TELEMETRY_API_BIND"])
-    assert re.search(rf"^\s*server api:{api_port} resolve;", conf, re.M)
-    assert re.search(r"^\s*resolver 127\.0\.0\.11 valid=5s", conf, re.M)
-    assert re.search(r"^\s*zone api ", conf, re.M)  # `resolve` needs shared memory
-    assert re.search(r"^\s*proxy_pass http://api;", conf, re.M)
-    for header in ("X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host"):
-        assert re.search(rf"^\s*proxy_set_header {header} \$", conf, re.M), header
+    assert re.search(rf"^\s*server-template api \d+ api:{api_port}$", conf, re.M)
+    assert re.search(r"^\s*nameserver dns 127\.0\.0\.11:53$", conf, re.M)
+    assert re.search(r"^\s*default-server .*\bresolvers docker\b.*\binit-addr none\b", conf, re.M)
+    assert re.search(r"^\s*option forwardfor$", conf, re.M)  # X-Forwarded-For
+    for header in ("X-Forwarded-Proto", "X-Forwarded-Host"):
+        assert re.search(rf"^\s*http-request set-header {header} ", conf, re.M), header
     assert (
-        f"http://127.0.0.1:{published_target}/healthz" in services["nginx"]["healthcheck"]["test"]
+        f"http://127.0.0.1:{published_target}/healthz" in services["proxy"]["healthcheck"]["test"]
     )
 
 
@@ -208,10 +221,13 @@ def test_refresher_healthcheck_matches_how_a_refresher_names_its_heartbeat() -> 
 
 def test_dockerfile_installs_the_package_without_dev_extra_and_runs_as_non_root() -> None:
     text = DOCKERFILE.read_text()
-    assert re.search(r"^FROM python:3\.1[12]-slim\b", text, re.M)
+    assert re.search(r"^ARG BASE_IMAGE=python:3\.1[12]-slim$", text, re.M)
+    assert re.search(r"^FROM \$\{BASE_IMAGE\}$", text, re.M)
     users = re.findall(r"^USER\s+(\S+)", text, re.M)
     assert users and users[-1] not in ("root", "0"), users
-    assert re.search(r"pip install (--no-cache-dir )?\.(\s|$)", text)
+    assert re.search(r"pip install (--no-cache-dir )?\.(\s|;|$)", text)
+    # or, with WHEELS set, the same package from wheels in the build context, without network
+    assert "pip install --no-index --find-links wheels switch-telemetry;" in text
     assert "[dev]" not in text
     for package in PACKAGES:
         assert re.search(rf"^COPY {package} ", text, re.M), package
@@ -260,3 +276,16 @@ def test_sentinel_env_file_points_writes_at_the_sentinels_and_reads_at_the_repli
     assert services["api"]["environment"]["TELEMETRY_REDIS_READ_URL"].startswith(
         "${TELEMETRY_REDIS_READ_URL:-"
     )
+
+
+def test_make_compose_up_knows_the_public_images_and_every_profile(
+    services: dict[str, Any],
+) -> None:
+    from telemetry_stack.compose.images import PUBLIC
+    from telemetry_stack.compose.stack import PROFILES
+
+    assert PUBLIC["REDIS_IMAGE"] == interpolate(services["redis"]["image"])
+    assert PUBLIC["PROXY_IMAGE"] == interpolate(services["proxy"]["image"])
+    assert f"ARG BASE_IMAGE={PUBLIC['BASE_IMAGE']}\n" in DOCKERFILE.read_text()
+    profiles = {name for service in services.values() for name in service.get("profiles", [])}
+    assert profiles == set(PROFILES)

@@ -1,0 +1,1 @@
+"""``telemetry compose``: compose.yaml on this machine's Docker engine, or on a private one."""

@@ -1,0 +1,67 @@
+"""Look into a running compose stack: its containers, a key in its Redis, who answered.
+
+This module holds no tests. Requests go through the proxy's published port; the rest asks the
+Docker engine, as an operator would with ``docker compose ps`` and ``docker inspect``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections import Counter
+
+import requests
+
+from telemetry_stack.compose.engine import docker
+from telemetry_stack.compose.stack import Stack
+
+GET_METRIC = "/telemetry/GetMetric?switch=1&metric=Latency"
+
+
+def container_ids(stack: Stack, service: str) -> list[str]:
+    """Return the ids of the running containers of ``service``."""
+    return stack.compose("ps", "-q", service, capture=True).stdout.split()
+
+
+def inspect(stack: Stack, container: str, template: str) -> str:
+    """Return ``docker inspect --format TEMPLATE`` of one container."""
+    command = [docker(), "inspect", "--format", template, container]
+    return subprocess.run(command, env=stack.env(), capture_output=True, text=True, check=True)\
+        .stdout.strip()  # fmt: skip
+
+
+def crash(stack: Stack, container: str) -> None:
+    """SIGKILL a container's first process from the host, as the OOM killer would.
+
+    Unlike ``docker kill``, which counts as a stop by hand, this leaves the restart policy on.
+    """
+    os.kill(int(inspect(stack, container, "{{.State.Pid}}")), signal.SIGKILL)
+
+
+def redis_get(stack: Stack, key: str) -> str:
+    """Return a string key of the stack's Redis (empty when absent), read with redis-cli."""
+    return stack.compose(
+        "exec", "-T", "redis", "redis-cli", "GET", key, capture=True
+    ).stdout.strip()
+
+
+def served_by(base_url: str, count: int) -> Counter[str]:
+    """Send ``count`` GetMetric on new connections; count the replicas (proxy slots) answering."""
+    seen: Counter[str] = Counter()
+    for _ in range(count):
+        answer = requests.get(base_url + GET_METRIC, timeout=5)
+        assert answer.status_code == 200, (answer.status_code, answer.text[:300])
+        seen[answer.headers["X-Served-By"]] += 1
+    return seen
+
+
+def wait_served_by(base_url: str, replicas: int, timeout: float) -> float:
+    """Wait until ``replicas`` distinct replicas answer within one round; return the seconds."""
+    started = time.monotonic()
+    while len(served_by(base_url, 2 * replicas)) < replicas:
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"fewer than {replicas} replicas answered within {timeout:g} s")
+        time.sleep(0.2)
+    return time.monotonic() - started
