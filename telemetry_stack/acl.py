@@ -31,7 +31,9 @@ from telemetry_common.variables import KEY_PREFIX
 HELP = "Print a Redis ACL file: a user for the refresher, the API and read-only inspection."
 EPILOG = (
     "Passwords are read from TELEMETRY_REFRESHER_PASSWORD, TELEMETRY_API_PASSWORD and "
-    "TELEMETRY_READER_PASSWORD and written as SHA-256 only. Load the file with Redis's "
+    "TELEMETRY_READER_PASSWORD and written as SHA-256 only; TELEMETRY_REPLICA_PASSWORD and "
+    "TELEMETRY_SENTINEL_PASSWORD, when set, add a user for replication and one for the "
+    "sentinels. Load the file with Redis's "
     "'aclfile' setting (then ACL LOAD). Exit status 2 when a password is missing."
 )
 SETTINGS = (KEY_PREFIX,)
@@ -39,6 +41,17 @@ PASSWORDS = {
     "telemetry-refresher": "TELEMETRY_REFRESHER_PASSWORD",
     "telemetry-api": "TELEMETRY_API_PASSWORD",
     "telemetry-reader": "TELEMETRY_READER_PASSWORD",
+}
+# Users of the Redis processes themselves, written when their password is set: a replica's
+# ``masteruser`` and the sentinels' ``sentinel auth-user`` (rights as Redis's documentation
+# gives them for each).
+INFRASTRUCTURE = {
+    "telemetry-replica": ("TELEMETRY_REPLICA_PASSWORD", "+psync +replconf +ping"),
+    "telemetry-sentinel": (
+        "TELEMETRY_SENTINEL_PASSWORD",
+        "allchannels +multi +slaveof +ping +exec +subscribe +config|rewrite +role +publish "
+        "+info +client|setname +client|kill +script|kill",
+    ),
 }
 # Every role: a connection's own commands, and how clients learn a cluster's or server's shape.
 CONNECTION = "+@connection -client +client|setname +client|id +client|info +info"
@@ -61,7 +74,10 @@ def _pattern(text: str) -> str:
 
 
 def render(prefix: str, passwords: Mapping[str, str]) -> str:
-    """Return the ACL file for ``prefix``, each user with the SHA-256 of its password."""
+    """Return the ACL file for ``prefix``, each user with the SHA-256 of its password.
+
+    ``passwords`` names each role's; a replica or sentinel user is written when it has one.
+    """
     if not prefix or re.search(r"\s", prefix):
         raise ConfigError(f"the key prefix {prefix!r} cannot be used in an ACL: no spaces")
     keys, mine = Keys(prefix), _pattern(prefix) + ":*"
@@ -78,6 +94,10 @@ def render(prefix: str, passwords: Mapping[str, str]) -> str:
             f"user {user} on #{digest} resetkeys resetchannels {scope[user]} "
             f"-@all {rights} {CONNECTION} {CLUSTER}{select.get(user, '')}"
         )
+    for user, (_variable, rights) in INFRASTRUCTURE.items():
+        if passwords.get(user):
+            digest = hashlib.sha256(passwords[user].encode()).hexdigest()
+            lines.append(f"user {user} on #{digest} resetkeys resetchannels -@all {rights}")
     return "\n".join(lines) + "\n"
 
 
@@ -86,7 +106,10 @@ def passwords_from(env: Mapping[str, str]) -> dict[str, str]:
     missing = [variable for variable in PASSWORDS.values() if not env.get(variable)]
     if missing:
         raise ConfigError(f"set {', '.join(missing)}: each user needs a password")
-    return {user: env[variable] for user, variable in PASSWORDS.items()}
+    found = {user: env[variable] for user, variable in PASSWORDS.items()}
+    return found | {
+        user: env[variable] for user, (variable, _) in INFRASTRUCTURE.items() if env.get(variable)
+    }
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -10,7 +10,9 @@ and stops the private dockerd.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import secrets
 import sys
 import time
 from pathlib import Path
@@ -28,6 +30,8 @@ from telemetry_stack.compose.engine import (
 from telemetry_stack.compose.images import choose, prune_dangling
 from telemetry_stack.compose.stack import Stack
 
+logger = logging.getLogger(__name__)
+
 HELP = "run compose.yaml on this machine: up (build, start, wait until healthy) or down"
 PUBLISH = "127.0.0.1:8080"
 
@@ -43,11 +47,41 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def up(file: Path, publish: str = PUBLISH) -> tuple[Stack, float]:
-    """Start the stack of ``file`` on an engine; return it and the seconds it took."""
+def secrets_file(directory: Path) -> Path:
+    """Return ``directory``'s .env, written first with random passwords when there is none.
+
+    compose.yaml reads every Redis user's password from it (.env.example names them); the
+    file is the owner's alone (0600), and git ignores it.
+    """
+    path = directory / ".env"
+    if path.exists():
+        return path
+    example = (directory / ".env.example").read_text()
+    lines = [
+        f"{line.partition('=')[0]}={secrets.token_urlsafe(24)}"
+        if line.endswith("=change-me")
+        else line
+        for line in example.splitlines()
+    ]
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as out:
+        out.write("\n".join(lines) + "\n")
+    logger.info("wrote %s with new random passwords (see .env.example)", path)
+    return path
+
+
+def up(
+    file: Path, publish: str = PUBLISH, settings: dict[str, str] | None = None
+) -> tuple[Stack, float]:
+    """Start the stack of ``file`` on an engine; return it and the seconds it took.
+
+    ``settings`` are more of compose.yaml's variables (say, PROXY_RATE_LIMIT).
+    """
     started = time.monotonic()
+    secrets_file(file.resolve().parent)
     engine = find_or_start()
     variables = {**choose(engine, file.resolve().parent), "PROXY_PUBLISH": publish}
+    variables |= settings or {}
     stack = Stack(file, engine, variables)
     stack.up()
     return stack, time.monotonic() - started

@@ -7,6 +7,7 @@ but the last, which adds the Sentinel profile; the fixture removes everything af
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from pathlib import Path
@@ -21,6 +22,7 @@ from tests.helpers.containers import (
     container_ids,
     crash,
     inspect,
+    redis_cli,
     redis_get,
     served_by,
     wait_served_by,
@@ -57,6 +59,45 @@ def test_get_metric_and_list_metrics_answer_through_the_proxy_from_several_repli
     replicas = len(container_ids(compose_stack, "api"))
     report(request, served_by=dict(seen), api_containers=replicas)
     assert replicas == 3 and 2 <= len(seen) <= replicas, seen
+
+
+def test_each_service_has_its_own_redis_user_and_the_api_cannot_write(
+    compose_stack: Stack,
+) -> None:
+    assert "NOAUTH" in redis_cli(compose_stack, "", "", "PING")  # the default user is off
+    api = ("telemetry-api", "TELEMETRY_API_PASSWORD")
+    current = Keys().current
+    assert redis_cli(compose_stack, *api, "GET", current).isdigit()  # it reads
+    for write in (
+        ["SET", current, "1"],
+        ["RPUSH", "rq:queue:telemetry", "job"],
+        ["FLUSHALL"],
+        ["CONFIG", "SET", "maxmemory", "1mb"],
+    ):
+        assert "NOPERM" in redis_cli(compose_stack, *api, *write), write
+    reader = ("telemetry-reader", "TELEMETRY_READER_PASSWORD")
+    assert redis_cli(compose_stack, *reader, "GET", current).isdigit()
+    assert "NOPERM" in redis_cli(compose_stack, *reader, "SET", current, "1")
+    for service, user in (("api", "telemetry-api"), ("refresher", "telemetry-refresher")):
+        (container,) = container_ids(compose_stack, service)[:1]
+        env = inspect(compose_stack, container, "{{json .Config.Env}}")
+        assert f'"TELEMETRY_REDIS_URL=redis://{user}:' in env, service
+
+
+def test_the_proxy_answers_429_past_a_clients_request_rate(
+    compose_stack: Stack, base_url: str
+) -> None:
+    limited = Stack(compose_stack.file, compose_stack.engine, {
+        **compose_stack.variables, "PROXY_RATE_LIMIT": "20",
+    })  # fmt: skip
+    limited.compose("up", "--detach", "--no-deps", "--wait", "proxy")
+    try:
+        with requests.Session() as session:
+            codes = [session.get(base_url + "/healthz", timeout=5).status_code for _ in range(40)]
+        assert codes == [200] * 20 + [429] * 20, codes
+    finally:
+        compose_stack.compose("up", "--detach", "--no-deps", "--wait", "proxy")
+    assert requests.get(base_url + "/healthz", timeout=5).status_code == 200
 
 
 def test_scaling_the_api_up_is_picked_up_by_the_proxy_without_a_restart(
@@ -160,7 +201,9 @@ def test_the_sentinel_profile_comes_up_and_serves_through_the_sentinels(
         assert len(container_ids(sentinel, name)) == 1, name
     (api,) = container_ids(sentinel, "api")[:1]
     env = inspect(sentinel, api, "{{json .Config.Env}}")
-    assert f"TELEMETRY_REDIS_URL={settings['TELEMETRY_REDIS_URL']}" in env
+    hosts = f"{settings['REDIS_HOSTS']}/{settings['REDIS_DB']}"  # each service its own user
+    assert re.search(rf'"TELEMETRY_REDIS_URL=redis\+sentinel://telemetry-api:[^@"]+@{hosts}"', env)
+    assert re.search(rf'"TELEMETRY_REDIS_READ_URL=[^"]+@{hosts}\?role=replica"', env)
     primary = sentinel.compose(
         "exec", "-T", "sentinel-1", "redis-cli", "-p", "26379",
         "SENTINEL", "get-master-addr-by-name", "mymaster", capture=True,

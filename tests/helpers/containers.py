@@ -42,9 +42,27 @@ def crash(stack: Stack, container: str) -> None:
 
 def redis_get(stack: Stack, key: str) -> str:
     """Return a string key of the stack's Redis (empty when absent), read with redis-cli."""
+    return redis_cli(stack, "telemetry-reader", "TELEMETRY_READER_PASSWORD", "GET", key)
+
+
+def redis_cli(stack: Stack, user: str, password_variable: str, *command: str) -> str:
+    """Return what redis-cli in the Redis container prints for ``command``, run as ``user``.
+
+    The password is the one the stack runs with: compose reads it from .env, and so does this.
+    """
+    login = []
+    if user:  # else as the default user
+        password = secrets_of(stack)[password_variable]
+        login = ["--no-auth-warning", "--user", user, "--pass", password]
     return stack.compose(
-        "exec", "-T", "redis", "redis-cli", "GET", key, capture=True
+        "exec", "-T", "redis", "redis-cli", *login, *command, capture=True
     ).stdout.strip()
+
+
+def secrets_of(stack: Stack) -> dict[str, str]:
+    """Return the passwords of the stack's .env (beside its compose file)."""
+    lines = (stack.file.parent / ".env").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
 
 
 def served_by(base_url: str, count: int) -> Counter[str]:

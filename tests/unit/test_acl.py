@@ -61,3 +61,14 @@ def test_the_command_prints_the_file_and_names_a_missing_password(
         "telemetry redis-acl: configuration error: set TELEMETRY_API_PASSWORD: each user needs "
         "a password\n"
     )
+
+
+def test_replica_and_sentinel_users_are_written_when_their_password_is_set() -> None:
+    assert "telemetry-replica" not in render("telemetry", passwords_from(ENV))
+    env = ENV | {"TELEMETRY_REPLICA_PASSWORD": "rep", "TELEMETRY_SENTINEL_PASSWORD": "sen"}
+    found = users(render("telemetry", passwords_from(env)))
+    digest = hashlib.sha256(b"rep").hexdigest()
+    assert found["telemetry-replica"] == (
+        f"user telemetry-replica on #{digest} resetkeys resetchannels -@all +psync +replconf +ping"
+    )
+    assert " allchannels +multi +slaveof " in found["telemetry-sentinel"]

@@ -37,11 +37,15 @@ READS = {
 SENTINEL_PROFILE = ("redis-replica", "sentinel-1", "sentinel-2", "sentinel-3")
 SENTINEL_ENV = ROOT / "deploy" / "sentinel.env"
 _DEFAULTED = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}")
+_REQUIRED = re.compile(r"\$\{(\w+):\?[^}]*\}")
+REQUIRED_MESSAGE = "set it in .env (see .env.example)"
 
 
-def interpolate(value: object) -> str:
-    """Return ``value`` with each ``${NAME:-default}`` replaced by its default."""
-    return _DEFAULTED.sub(lambda m: m.group(2) or "", str(value))
+def interpolate(value: object, variables: dict[str, str] | None = None) -> str:
+    """Return ``value`` as compose would with ``variables`` set: defaults, else ``<NAME>``."""
+    given = variables or {}
+    text = _REQUIRED.sub(lambda m: given.get(m.group(1), f"<{m.group(1)}>"), str(value))
+    return _DEFAULTED.sub(lambda m: given.get(m.group(1), m.group(2) or ""), text)
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +85,7 @@ def test_compose_file_validates_against_the_compose_specification() -> None:
 
 def test_services_are_the_designed_ones(services: dict[str, Any]) -> None:
     assert set(services) - set(SENTINEL_PROFILE) == {
+        "redis-acl",
         "redis",
         "generator",
         "refresher",
@@ -113,10 +118,17 @@ def test_every_service_has_a_healthcheck_restarts_and_waits_for_healthy_dependen
     services: dict[str, Any],
 ) -> None:
     for name, service in services.items():
+        if name == "redis-acl":  # a one-shot: writes the ACL file, then exits 0
+            assert service["restart"] == "no" and "healthcheck" not in service
+            continue
         assert service.get("restart") == "unless-stopped", name
-        assert service["healthcheck"]["test"][0] == "CMD", name
+        assert service["healthcheck"]["test"][0] in ("CMD", "CMD-SHELL"), name
         for dependency, rule in service.get("depends_on", {}).items():
-            assert dependency in services and rule == {"condition": "service_healthy"}, name
+            wanted = (
+                "service_completed_successfully" if dependency == "redis-acl" else "service_healthy"
+            )
+            assert dependency in services and rule == {"condition": wanted}, name
+    assert set(services["redis"]["depends_on"]) == {"redis-acl"}
     assert set(services["refresher"]["depends_on"]) == {"redis", "generator"}
     assert "redis" in services["api"]["depends_on"]
     assert set(services["proxy"]["depends_on"]) == {"api"}
@@ -125,7 +137,7 @@ def test_every_service_has_a_healthcheck_restarts_and_waits_for_healthy_dependen
 def test_no_healthcheck_needs_a_docker_engine_newer_than_debians(services: dict[str, Any]) -> None:
     # start_interval needs Docker Engine 25; Compose refuses to create the container on older ones.
     for name, service in services.items():
-        assert "start_interval" not in service["healthcheck"], name
+        assert "start_interval" not in service.get("healthcheck", {}), name
 
 
 def test_python_healthchecks_are_valid_python(services: dict[str, Any]) -> None:
@@ -141,7 +153,29 @@ def test_redis_persists_nothing(services: dict[str, Any]) -> None:
     assert command[command.index("--protected-mode") + 1] == "no"
     assert command[command.index("--save") + 1] == ""
     assert command[command.index("--appendonly") + 1] == "no"
-    assert services["redis"]["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
+
+
+def test_redis_runs_with_a_user_per_role_from_the_secrets_file(services: dict[str, Any]) -> None:
+    for name in ("redis", "redis-replica"):
+        command = services[name]["command"]
+        assert command[command.index("--aclfile") + 1] == "/acl/users.acl", name
+        assert services[name]["volumes"] == ["acl:/acl:ro"], name
+        check = services[name]["healthcheck"]["test"][1]
+        assert "--user telemetry-reader" in check and "grep -q PONG" in check, name
+    acl = services["redis-acl"]
+    assert acl["command"] == ["sh", "-c", "telemetry redis-acl > /acl/users.acl"]
+    assert acl["volumes"] == ["acl:/acl"]
+    for variable in ("REFRESHER", "API", "READER", "REPLICA", "SENTINEL"):
+        value = acl["environment"][f"TELEMETRY_{variable}_PASSWORD"]
+        assert value == f"${{TELEMETRY_{variable}_PASSWORD:?{REQUIRED_MESSAGE}}}", variable
+    replica = services["redis-replica"]["command"]
+    assert replica[replica.index("--masteruser") + 1] == "telemetry-replica"
+    for name in SENTINEL_PROFILE[1:]:
+        assert "'sentinel auth-user mymaster telemetry-sentinel'" in services[name]["command"][2]
+    example = (ROOT / ".env.example").read_text()
+    for variable in re.findall(r"\$\{(TELEMETRY_\w+_PASSWORD):\?", COMPOSE.read_text()):
+        assert f"\n{variable}=change-me\n" in example, variable
+    assert ".env\n" in (ROOT / ".gitignore").read_text()
 
 
 def test_every_variable_set_is_one_the_service_reads(services: dict[str, Any]) -> None:
@@ -182,9 +216,11 @@ def test_ports_and_urls_agree_with_the_code_defaults(services: dict[str, Any]) -
     source = urlsplit(refresher["TELEMETRY_SOURCE_URL"])
     assert (source.hostname, source.port) == ("generator", generator_port)
     assert source.path == urlsplit(SOURCE_URL.default).path
-    for service in (api, refresher):
+    for service, user in ((api, "telemetry-api"), (refresher, "telemetry-refresher")):
         redis_url = urlsplit(service["TELEMETRY_REDIS_URL"])
         assert (redis_url.scheme, redis_url.hostname, redis_url.port) == ("redis", "redis", 6379)
+        password = f"<TELEMETRY_{user.removeprefix('telemetry-').upper()}_PASSWORD>"
+        assert (redis_url.username, redis_url.password) == (user, password)
     assert f"127.0.0.1:{api_port}/readyz" in services["api"]["healthcheck"]["test"][3]
     assert f"127.0.0.1:{generator_port}/healthz" in services["generator"]["healthcheck"]["test"][3]
     assert int(api["TELEMETRY_API_PROXY_HOPS"]) == 1  # the proxy is the one hop in front
@@ -261,7 +297,8 @@ def test_sentinel_env_file_points_writes_at_the_sentinels_and_reads_at_the_repli
     lines = [line for line in SENTINEL_ENV.read_text().splitlines() if "=" in line]
     values = dict(line.split("=", 1) for line in lines if not line.startswith("#"))
     assert values["COMPOSE_PROFILES"] == "sentinel"
-    write, read = parse(values["TELEMETRY_REDIS_URL"]), parse(values["TELEMETRY_REDIS_READ_URL"])
+    api = {k: interpolate(v, values) for k, v in services["api"]["environment"].items()}
+    write, read = parse(api["TELEMETRY_REDIS_URL"]), parse(api["TELEMETRY_REDIS_READ_URL"])
     sentinels = {(f"sentinel-{n}", 26379) for n in (1, 2, 3)}
     assert (write.kind, write.service, write.role, set(write.hosts)) == (
         "sentinel", "mymaster", "primary", sentinels
@@ -269,13 +306,9 @@ def test_sentinel_env_file_points_writes_at_the_sentinels_and_reads_at_the_repli
     assert (read.kind, read.service, read.role, set(read.hosts)) == (
         "sentinel", "mymaster", "replica", sentinels
     )  # fmt: skip
-    for name in ("api", "refresher"):
-        assert services[name]["environment"]["TELEMETRY_REDIS_URL"].startswith(
-            "${TELEMETRY_REDIS_URL:-"
-        )
-    assert services["api"]["environment"]["TELEMETRY_REDIS_READ_URL"].startswith(
-        "${TELEMETRY_REDIS_READ_URL:-"
-    )
+    assert write.options["username"] == read.options["username"] == "telemetry-api"
+    refresher = interpolate(services["refresher"]["environment"]["TELEMETRY_REDIS_URL"], values)
+    assert parse(refresher).options["username"] == "telemetry-refresher"
 
 
 def test_make_compose_up_knows_the_public_images_and_every_profile(
