@@ -19,6 +19,7 @@ from telemetry_stack.compose.engine import Engine, EngineError
 logger = logging.getLogger(__name__)
 
 PROFILES = ("sentinel",)  # every profile of compose.yaml, so that down removes them all
+ONE_SHOTS = ("redis-acl",)  # services that do their job and exit 0 (the ACL file)
 
 
 def compose_command() -> str:
@@ -64,7 +65,8 @@ class Stack:
         unhealthy = [
             f"{row['Name']} {row['State']} {row.get('Health') or ''}".strip()
             for row in rows
-            if row["State"] != "running" or row.get("Health") not in ("healthy", "")
+            if not _done(row)
+            and (row["State"] != "running" or row.get("Health") not in ("healthy", ""))
         ]
         missing = services - {row["Service"] for row in rows}
         if unhealthy or missing:
@@ -76,3 +78,8 @@ class Stack:
         """Remove every container, network and volume of the project, in every profile."""
         profiles = [arg for name in PROFILES for arg in ("--profile", name)]
         self.compose(*profiles, "down", "--volumes", "--remove-orphans", "--timeout", "10")
+
+
+def _done(row: dict[str, object]) -> bool:
+    """Return whether a ``compose ps`` row is a one-shot service that finished its job."""
+    return row["Service"] in ONE_SHOTS and row["State"] == "exited" and row.get("ExitCode") == 0

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from telemetry_stack.compose.command import up
+from telemetry_stack.compose.command import down, up
 from telemetry_stack.compose.engine import stop_private
 from telemetry_stack.compose.images import prune_dangling
 from telemetry_stack.compose.stack import Stack
@@ -35,7 +35,11 @@ def compose_stack() -> Iterator[Stack]:
             )
     # The load of the fault tests comes from one client address: far over the default limit.
     unlimited = {"PROXY_RATE_LIMIT": "1000000"}
-    stack, seconds = up(ROOT / "compose.yaml", f"{PUBLISH[0]}:{PUBLISH[1]}", unlimited)
+    try:
+        stack, seconds = up(ROOT / "compose.yaml", f"{PUBLISH[0]}:{PUBLISH[1]}", unlimited)
+    except BaseException:
+        down(ROOT / "compose.yaml")  # whatever came up, and the dockerd if it was started here
+        raise
     print(f"\nthe stack was healthy after {seconds:.0f} s")
     try:
         yield stack
