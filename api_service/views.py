@@ -84,7 +84,9 @@ def metric_answer(state: ApiState, environ: dict[str, Any], args: MultiDict[str,
     fmt = format_of(args, environ.get("HTTP_ACCEPT"))
     switch = switch_id(args)
     metric = metric_name(args)
-    pinned, rate = questions.generation(args), questions.rate(args)
+    asked = len(args) > 2  # more than switch and metric: the common case skips the questions
+    pinned = questions.generation(args) if asked else None
+    rate = questions.rate(args) if asked else False
     if rate:
         questions.counters_only([metric])
     found = read_metric(state.redis, state.keys, switch, metric, pinned, previous=rate)
@@ -92,7 +94,7 @@ def metric_answer(state: ApiState, environ: dict[str, Any], args: MultiDict[str,
     if rate:
         found, interval = per_second(found)
         extra = [(questions.RATE_HEADER, f"{interval:.3f}")]
-    key = metric_key(switch, metric) + questions.extra_key(args)
+    key = metric_key(switch, metric) + (questions.extra_key(args) if asked else "")
     render = partial(metric_body, fmt, found, interval=interval)
     return data_answer(environ, found.info, fmt, key, render, extra)
 
