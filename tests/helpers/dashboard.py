@@ -50,9 +50,13 @@ def csv_value(answer: Any) -> str:
 
 
 def open_dashboard(page: Any, api: ApiProcess, generation: int) -> None:
-    """Open the page and wait until it shows ``generation``, fresh."""
+    """Open the page and wait until it has rendered ``generation``, fresh."""
     page.goto(api.url + "/")
-    wait_for(lambda: text(page, "#generation") == str(generation), 20, message="the generation")
+    # The header shows the generation as its answer arrives; the page renders it after parsing
+    # and its rate and top-N requests, and then names it on <body data-generation>.
+    rendered = "document.body.dataset.generation"
+    wait_for(lambda: page.evaluate(rendered) == str(generation), 20, message="the render")
+    assert text(page, "#generation") == str(generation)
     assert text(page, "#state") == "fresh"
 
 
