@@ -141,17 +141,18 @@ def test_with_a_token_metrics_answers_its_bearer_only(fake: fakeredis.FakeRedis)
 def test_a_forked_child_counts_none_of_its_parents_queued_answers() -> None:
     QUEUED.start()
     QUEUED.flush()
-    QUEUED.count(("/telemetry/GetMetric", 200, 0.001, (1.0, 3)))
     read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: report what it holds and whether its thread runs, then leave
-        alive = QUEUED._thread is not None and QUEUED._thread.is_alive()
-        os.write(write, f"{len(QUEUED.answers)} {alive}".encode())
-        os._exit(0)
-    os.close(write)
-    said = os.read(read, 100).decode()
-    os.waitpid(pid, 0)
-    assert said == "0 True"
-    assert len(QUEUED.answers) == 1  # the parent's own, still to be handed over
+    with QUEUED._lock:  # the parent's hand-over thread waits: its queue stays as it is
+        QUEUED.count(("/telemetry/GetMetric", 200, 0.001, (1.0, 3)))
+        pid = os.fork()
+        if pid == 0:  # the child: report what it holds and whether its thread runs, then leave
+            alive = QUEUED._thread is not None and QUEUED._thread.is_alive()
+            os.write(write, f"{len(QUEUED.answers)} {alive}".encode())
+            os._exit(0)
+        os.close(write)
+        said = os.read(read, 100).decode()
+        os.waitpid(pid, 0)
+        assert said == "0 True"
+        assert len(QUEUED.answers) == 1  # the parent's own, still to be handed over
     QUEUED.flush()
     assert not QUEUED.answers
