@@ -24,6 +24,7 @@ from tests.helpers.dashboard import (
     publish,
     table,
     text,
+    wait_for_render,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -53,7 +54,7 @@ def test_it_renders_each_new_generation_once_and_polls_with_if_none_match(
     pick(tab, "CpuUsage", "5")
     before = text(tab, "#pick-value")
     newer = publish(real_redis, seed=2)
-    wait_for(lambda: text(tab, "#generation") == str(newer), 10, message="the new generation")
+    wait_for_render(tab, newer, 10)
     answer = api.get("/telemetry/GetMetric", params={"switch": "5", "metric": "CpuUsage"})
     assert text(tab, "#pick-value") == csv_value(answer) != before
     polls = len(log.polls())

@@ -49,13 +49,18 @@ def csv_value(answer: Any) -> str:
     return str(answer.text.splitlines()[1].split(",")[1])
 
 
-def open_dashboard(page: Any, api: ApiProcess, generation: int) -> None:
-    """Open the page and wait until it has rendered ``generation``, fresh."""
-    page.goto(api.url + "/")
+def wait_for_render(page: Any, generation: int, timeout: float = 20) -> None:
+    """Wait until the page has rendered ``generation``, not only shown it in its header."""
     # The header shows the generation as its answer arrives; the page renders it after parsing
     # and its rate and top-N requests, and then names it on <body data-generation>.
     rendered = "document.body.dataset.generation"
-    wait_for(lambda: page.evaluate(rendered) == str(generation), 20, message="the render")
+    wait_for(lambda: page.evaluate(rendered) == str(generation), timeout, message="the render")
+
+
+def open_dashboard(page: Any, api: ApiProcess, generation: int) -> None:
+    """Open the page and wait until it has rendered ``generation``, fresh."""
+    page.goto(api.url + "/")
+    wait_for_render(page, generation)
     assert text(page, "#generation") == str(generation)
     assert text(page, "#state") == "fresh"
 
