@@ -114,7 +114,12 @@ def _staleness(state: ApiState) -> str:
         return "no snapshot has been written yet"
     generation, expired_at = last
     when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expired_at))
-    ago = max(0.0, time.time() - expired_at)
+    ago = time.time() - expired_at
+    if ago < 0:  # the last snapshot has not expired: it came after the read, or was evicted
+        return (
+            f"snapshot {generation} could not be read (published meanwhile, or its keys "
+            f"evicted before their expiry at {when})"
+        )
     return f"the data is stale since {when} ({ago:.0f} s ago), when snapshot {generation} expired"
 
 

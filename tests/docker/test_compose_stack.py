@@ -34,8 +34,14 @@ pytestmark = [pytest.mark.docker, pytest.mark.timeout(600)]
 TTL = 10  # compose.yaml's default TELEMETRY_TTL
 SWITCHES = 100  # compose.yaml's default TELEMETRY_SWITCHES
 # What a 503 says while Redis restarts: it is down, then up but empty until the next refresh
-# (or holding only the remains of a snapshot whose keys expired).
-REASONS = ("Redis is unreachable", "no snapshot has been written yet", "the data is stale since")
+# (or holding only the remains of a snapshot whose keys expired, or the first snapshot came
+# between the read and the 503).
+REASONS = (
+    "Redis is unreachable",
+    "no snapshot has been written yet",
+    "the data is stale since",
+    "could not be read (published meanwhile",
+)
 SENTINEL_ENV = Path(__file__).resolve().parents[2] / "deploy" / "sentinel.env"
 
 

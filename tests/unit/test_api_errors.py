@@ -227,6 +227,24 @@ def test_expired_snapshot_is_503_saying_since_when_it_is_stale(fake: fakeredis.F
     assert text.endswith("s ago), when snapshot 1 expired; a refresh is requested, retry in 1 s\n")
 
 
+def test_a_snapshot_not_yet_expired_but_unreadable_is_not_called_stale(
+    fake: fakeredis.FakeRedis,
+) -> None:
+    keys = Keys()
+    put_snapshot(fake, ttl=60)
+    expires_at = int(fake.hget(keys.fence, "expires_at")) / 1000
+    fake.delete(keys.current)  # as an eviction, or a read made just before the publication
+    response = make_app(fake).test_client().get("/telemetry/GetMetric?switch=1&metric=Latency")
+    assert response.status_code == 503
+    when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires_at))
+    assert response.data == plain(
+        503,
+        "Service Unavailable",
+        f"snapshot 1 could not be read (published meanwhile, or its keys evicted before their "
+        f"expiry at {when}); a refresh is requested, retry in 1 s",
+    )
+
+
 def test_dead_redis_is_503_in_well_under_a_second() -> None:
     dead = connect(f"redis://127.0.0.1:{free_port()}/0", timeout=0.5, retries=1)
     client = make_app(dead).test_client()
