@@ -121,11 +121,11 @@ class RefresherMetrics:
         if outcome.result == "fenced":
             self.fenced.labels(outcome.error_kind).inc()
             return
-        self.last_success.set(time.time())
         if outcome.result == "written":
             self.rows.set(outcome.rows)
             self.columns.set(outcome.columns)
             self.generation.set(outcome.generation or 0)
+        self.last_success.set(time.time())  # last: a scrape that sees it sees the gauges above
 
     def set_leader(self, leading: bool) -> None:
         """Note whether this process leads now."""

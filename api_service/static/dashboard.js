@@ -16,6 +16,7 @@ const $ = (id) => document.getElementById(id);
 const view = {
   names: [], etag: null, generation: null, data: null, metric: null,
   sortBy: null, sortDown: true, picked: null, cursor: 0, history: [], rendered: 0, top: null,
+  topAsked: 0,  // counts the top table's requests: only the latest one's answer is shown
 };
 
 function palette() {
@@ -133,7 +134,8 @@ async function handle(response, wait) {
     const data = parseTable(text), generation = Number(response.headers.get("X-Telemetry-Generation"));
     data.rated = response.headers.has("X-Telemetry-Previous");  // rates need the one before
     await applyRates(data, generation);
-    view.top = await loadTop(data, generation);
+    const asked = ++view.topAsked, top = await loadTop(data, generation);
+    view.top = asked === view.topAsked ? top : null;  // sorted again meanwhile: sort here
     render(data, generation);
     return wait;
   }
@@ -299,6 +301,7 @@ function drawTable() {
   const data = view.data, sortColumn = data.numbers[data.names.indexOf(view.sortBy)];
   const fromApi = view.top && view.top.every((id) => data.index.has(id));
   const order = fromApi ? view.top.map((id) => data.index.get(id)) : topRows(sortColumn, TOP_N, view.sortDown);
+  document.body.dataset.topSort = fromApi ? (view.sortDown ? "-" : "") + view.sortBy : "";  // the API's order
   const head = document.createElement("tr");
   head.append(Object.assign(document.createElement("th"), { scope: "col", textContent: "switch" }));
   data.names.forEach((name) => {
@@ -333,10 +336,13 @@ async function sortBy(name) {
   view.top = null;
   drawTable();  // at once from the data held, then as the API orders it
   focusHeader(name);
-  try { view.top = await loadTop(view.data, view.generation); } catch (error) { view.top = null; }
+  const asked = ++view.topAsked, data = view.data;
+  let top = null;
+  try { top = await loadTop(data, view.generation); } catch (error) { top = null; }
+  if (asked !== view.topAsked || data !== view.data) return;  // a later sort or generation counts
+  view.top = top;
   drawTable();
   focusHeader(name);
-  document.body.dataset.topSort = (view.sortDown ? "-" : "") + name;
 }
 
 function focusHeader(name) {

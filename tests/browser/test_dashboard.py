@@ -25,6 +25,7 @@ from tests.helpers.dashboard import (
     table,
     text,
     wait_for_render,
+    wait_for_top_sort,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -73,19 +74,19 @@ def test_it_says_the_data_is_stale_after_the_apis_503_and_recovers_by_itself(
     api: ApiProcess, real_redis: redis.Redis, page: tuple[Any, PageLog]
 ) -> None:
     tab, log = page
-    open_dashboard(tab, api, publish(real_redis, ttl=2))
-    wait_for(lambda: text(tab, "#state").startswith("stale since"), 15, message="stale")
+    open_dashboard(tab, api, publish(real_redis, ttl=5))  # long enough to load the page first
+    wait_for(lambda: text(tab, "#state").startswith("stale since"), 20, message="stale")
     answer = api.get("/telemetry/ListMetrics", params={"metrics": "Latency"})
     assert answer.status_code == 503
     said = answer.text.split(": ", 1)[1].split(" (")[0]  # "the data is stale since <time>"
     assert text(tab, "#detail").startswith(said)
     assert "stale" in str(tab.locator("body").get_attribute("class"))
-    # Chromium itself logs each answer >= 400 as a console error: those 503s were asked for.
-    log.errors[:] = [e for e in log.errors if "503 (Service Unavailable)" not in e]
     newer = publish(real_redis, seed=3)
     wait_for(lambda: text(tab, "#generation") == str(newer), 15, message="recovery")
     wait_for(lambda: text(tab, "#state") == "fresh", 5, message="fresh again")
     assert tab.locator("#detail").is_hidden()
+    # Chromium itself logs each answer >= 400 as a console error: those 503s were asked for.
+    log.errors[:] = [e for e in log.errors if "503 (Service Unavailable)" not in e]
     clean(log, api)
 
 
@@ -138,12 +139,7 @@ def test_counters_show_as_rates_and_the_top_table_is_the_apis_order(
     ):
         if header != "Latency" or tab.evaluate("view.sortBy") != "Latency":
             tab.get_by_role("button", name=header).click()
-        sort = "-" + header
-        wait_for(
-            lambda sort=sort: tab.evaluate("document.body.dataset.topSort") == sort,  # type: ignore[misc]
-            10,
-            message="the top table from the API",
-        )
+        wait_for_top_sort(tab, "-" + header)
         rated = {"rate": "true"} if header == "SuccessfulRequests" else {}
         answer = api.get("/telemetry/ListMetrics", params={**query, **rated, "limit": "20"})
         expected = [line.split(",")[0] for line in answer.text.splitlines()[1:]]

@@ -57,6 +57,12 @@ def wait_for_render(page: Any, generation: int, timeout: float = 20) -> None:
     wait_for(lambda: page.evaluate(rendered) == str(generation), timeout, message="the render")
 
 
+def wait_for_top_sort(page: Any, sort: str, timeout: float = 10) -> None:
+    """Wait until the top table shows the API's order for ``sort`` (``-Name`` for descending)."""
+    topsort = "document.body.dataset.topSort"
+    wait_for(lambda: page.evaluate(topsort) == sort, timeout, message=f"the API's order {sort}")
+
+
 def open_dashboard(page: Any, api: ApiProcess, generation: int) -> None:
     """Open the page and wait until it has rendered ``generation``, fresh."""
     page.goto(api.url + "/")

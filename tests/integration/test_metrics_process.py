@@ -89,11 +89,17 @@ def test_the_api_adds_up_its_workers_requests(private_redis: RedisServer) -> Non
                     break
         wait_for(lambda: sum(per_worker(directory)) == sent, 10, message=f"{sent} requests saved")
         assert len([n for n in per_worker(directory) if n > 0]) == 2, f"one worker took all {sent}"
-        scraped = samples(f"http://{bind}/metrics")
+        ages = ("telemetry_api_data_age_seconds_count", ())
+
+        def scraped_all() -> dict | None:  # type: ignore[type-arg]
+            # a worker hands over its requests, then its latencies, then its ages: wait for these
+            found = samples(f"http://{bind}/metrics")
+            return found if found.get(ages) == sent else None
+
+        scraped = wait_for(scraped_all, 10, message=f"the ages of {sent} answers scraped")
         assert scraped[(REQUESTS, (("route", ROUTE), ("status", "200")))] == sent
         latency = "telemetry_api_request_duration_seconds_count"
         assert scraped[(latency, (("route", ROUTE),))] == sent
-        assert scraped[("telemetry_api_data_age_seconds_count", ())] == sent
         assert scraped[("telemetry_api_generation", ())] == 1
     finally:
         assert api.stop() == 0

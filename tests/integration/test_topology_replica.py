@@ -38,13 +38,15 @@ def calls(node: NodeServer, command: str) -> int:
 def test_api_reads_land_on_the_replica(pair: tuple[NodeServer, NodeServer]) -> None:
     primary, replica = pair
     gen, source = generator(switches=20, tick="0.5")
-    writer = refresher(primary.url, source, refresh_interval="1", refresher_metrics_bind="off")
+    writer = refresher(
+        primary.url, source, refresh_interval="1", ttl="60", refresher_metrics_bind="off"
+    )
     bind = f"127.0.0.1:{free_port()}"
     env = {"TELEMETRY_REDIS_URL": primary.url, "TELEMETRY_REDIS_READ_URL": replica.url}
     api = Service(["api", "--bind", bind, "--workers", "1"], env=env)
     try:
         api.wait_http(f"http://{bind}/readyz", timeout=40)
-        writer.stop()  # from here on, only the API talks to Redis (the snapshot lives 10 s)
+        writer.stop()  # from here on, only the API talks to Redis (the snapshot lives 60 s)
         url = f"http://{bind}/telemetry/GetMetric?switch=3&metric=Latency"
         assert requests.get(url, timeout=5).status_code == 200  # loads the script on the replica
         for node in (primary, replica):

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import threading
 import time
 
 import pytest
 
 from generator_service.ticker import Ticker, next_due
+from tests.helpers import wait_for
 
 
 def test_next_due_keeps_the_grid() -> None:
@@ -24,21 +26,40 @@ def test_next_due_skips_missed_slots() -> None:
     assert next_due(0.0, 0.35, 0.1) == pytest.approx(0.4)
 
 
+class Clock:
+    """time.monotonic, remembering its first reading: the origin of the ticker's grid."""
+
+    def __init__(self) -> None:
+        self.origin: float | None = None
+
+    def __call__(self) -> float:
+        now = time.monotonic()
+        if self.origin is None:
+            self.origin = now
+        return now
+
+    def slot(self, at: float, interval: float) -> int:
+        """Return the number of the grid's slot that ``at`` falls in (1 = the first tick's)."""
+        assert self.origin is not None
+        return math.floor((at - self.origin) / interval + 1e-4)  # + a rounding error
+
+
 def test_ticks_run_on_schedule_in_a_daemon_thread() -> None:
     times: list[float] = []
     interval = 0.02
-    ticker = Ticker(lambda: times.append(time.monotonic()), interval)
+    clock = Clock()
+    ticker = Ticker(lambda: times.append(time.monotonic()), interval, clock=clock)
     thread = ticker.start()
     assert thread.daemon
-    time.sleep(0.25)
+    wait_for(lambda: len(times) >= 5, 10, 0.01, "5 ticks")
     ticker.stop(timeout=1)
     assert not thread.is_alive()
     # A loaded machine may delay ticks (fewer of them), never add any: a late tick is skipped,
-    # not caught up in a burst, so the count never exceeds the schedule's slots.
-    assert len(times) >= 3
-    slots = (times[-1] - times[0]) / interval + 1
-    assert len(times) <= slots + 0.5  # half a slot of timer jitter
-    assert all(b > a for a, b in itertools.pairwise(times))
+    # not caught up in a burst, so no two ticks fall in one slot of the grid, and none comes
+    # before its slot.
+    slots = [clock.slot(at, interval) for at in times]
+    assert slots[0] >= 1
+    assert all(b > a for a, b in itertools.pairwise(slots)), slots
 
 
 def test_overrun_warns_once_per_episode_and_skips(caplog: pytest.LogCaptureFixture) -> None:
@@ -52,7 +73,8 @@ def test_overrun_warns_once_per_episode_and_skips(caplog: pytest.LogCaptureFixtu
         elif len(calls) >= 6:
             done.set()
 
-    ticker = Ticker(tick, 0.05)
+    clock = Clock()
+    ticker = Ticker(tick, 0.05, clock=clock)
     with caplog.at_level(logging.INFO, logger="generator_service.ticker"):
         ticker.start()
         assert done.wait(3)
@@ -61,9 +83,10 @@ def test_overrun_warns_once_per_episode_and_skips(caplog: pytest.LogCaptureFixtu
     assert len(warnings) == 1
     assert "longer than" in warnings[0].getMessage()
     assert any("fit their interval again" in r.getMessage() for r in caplog.records)
-    # A 70 ms tick on a 50 ms schedule: the next one waits for the slot at 100 ms instead
-    # of starting at once (70 ms) or catching up.
-    assert calls[1] - calls[0] > 0.09
+    # A 70 ms tick on a 50 ms schedule: the next one waits for the first slot after it ended
+    # (100 ms after it began, when it began on time) instead of starting at once or catching up.
+    ended = clock.slot(calls[0] + 0.07, 0.05)
+    assert clock.slot(calls[1], 0.05) >= ended + 1
 
 
 def test_failed_tick_is_logged_and_ticking_goes_on(caplog: pytest.LogCaptureFixture) -> None:
