@@ -15,7 +15,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
 from telemetry_common.fence import read_fence
-from telemetry_common.jobs import refresh_queue
+from telemetry_common.jobs import SERIALIZER, refresh_queue
 from telemetry_common.keys import REFRESH_JOB_ID, Keys
 from telemetry_common.reader import NoSnapshot, read_info
 
@@ -51,7 +51,8 @@ def _processes(client: redis.Redis, keys: Keys) -> list[dict[str, Any]]:
 def _queue(client: redis.Redis) -> dict[str, Any]:
     queue = refresh_queue(client)
     try:
-        job: str | None = Job.fetch(REFRESH_JOB_ID, connection=client).get_status().value
+        found = Job.fetch(REFRESH_JOB_ID, connection=client, serializer=SERIALIZER)
+        job: str | None = found.get_status().value
     except NoSuchJobError:
         job = None
     return {
