@@ -30,7 +30,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from telemetry_common.jobs import SERIALIZER, refresh_queue
-from telemetry_common.keys import REFRESH_JOB_ID
+from telemetry_common.keys import HANDOVER_JOB_PREFIX
 
 PENDING = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.CREATED, JobStatus.DEFERRED}
 HANDOVERS = 3  # successive stuck holders the leader steps past; then it waits for rq
@@ -44,7 +44,7 @@ def worker_identity(worker_name: str) -> str | None:
 
 def handover_id(worker_name: str) -> str:
     """Return the job id that refreshes while ``worker_name`` holds the unique one."""
-    return f"{REFRESH_JOB_ID}-after-{re.sub(r'[^A-Za-z0-9_-]', '-', worker_name)}"
+    return HANDOVER_JOB_PREFIX + re.sub(r"[^A-Za-z0-9_-]", "-", worker_name)
 
 
 def stale_reason(

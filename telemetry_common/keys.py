@@ -13,6 +13,8 @@ from dataclasses import dataclass
 DEFAULT_PREFIX = "telemetry"
 QUEUE_NAME = "telemetry"
 REFRESH_JOB_ID = "telemetry-refresh"
+# Refreshes queued while a stuck job holds the id: + the worker's name (refresher_worker.stale)
+HANDOVER_JOB_PREFIX = f"{REFRESH_JOB_ID}-after-"
 
 # The parts of a generation's key names after ``<prefix>:<generation>``; the server-side
 # scripts get them as arguments, so that they too build names only from this module.

@@ -81,7 +81,8 @@ def render(report: dict[str, Any]) -> str:
         f"            last success {ago(ref['last_success_ago'])}; last error {error}",
         f"fencing     {_fencing(report['fence'], ref)}",
         f"queue       {queue['name']}: {queue['queued']} queued, {queue['started']} running, "
-        f"{queue['workers']} workers; refresh job {queue['refresh_job'] or 'none'}",
+        f"{queue['workers']} workers; refresh job {queue['refresh_job'] or 'none'}"
+        + "".join(f"; hand-over job {job}" for job in queue["handover_jobs"]),
     ]
     return "\n".join(lines)
 

@@ -16,7 +16,7 @@ from rq.job import Job
 
 from telemetry_common.fence import read_fence
 from telemetry_common.jobs import SERIALIZER, refresh_queue
-from telemetry_common.keys import REFRESH_JOB_ID, Keys
+from telemetry_common.keys import HANDOVER_JOB_PREFIX, REFRESH_JOB_ID, Keys
 from telemetry_common.reader import NoSnapshot, read_info
 
 SCAN_COUNT = 5000
@@ -55,12 +55,17 @@ def _queue(client: redis.Redis) -> dict[str, Any]:
         job: str | None = found.get_status().value
     except NoSuchJobError:
         job = None
+    # cleanup=False: rq's registry otherwise cleans up as it counts (it fails abandoned jobs,
+    # which is the refreshers' business, and a read-only user may not write).
+    queued = queue.get_job_ids()
+    started = queue.started_job_registry.get_job_ids(cleanup=False)
     return {
         "name": queue.name,
-        "queued": queue.count,
-        "started": queue.started_job_registry.count,
+        "queued": len(queued),
+        "started": len(started),
         "workers": Worker.count(connection=client, queue=queue),
         "refresh_job": job,
+        "handover_jobs": sorted({i for i in queued + started if i.startswith(HANDOVER_JOB_PREFIX)}),
     }
 
 

@@ -8,10 +8,13 @@ import time
 
 import fakeredis
 import pytest
+from rq import Queue, SimpleWorker
+from rq.job import JobStatus
 
+from refresher_worker.stale import handover_id
 from refresher_worker.status import Outcome, beat, record
-from telemetry_common.jobs import enqueue_refresh
-from telemetry_common.keys import Keys
+from telemetry_common.jobs import SERIALIZER, enqueue_refresh, refresh_queue
+from telemetry_common.keys import REFRESH_JOB_ID, Keys
 from telemetry_stack.cli import build_parser, main
 from telemetry_stack.status import command as status
 from tests.helpers import free_port
@@ -72,6 +75,7 @@ def test_no_snapshot_says_so_and_exits_1(
         "started": 0,
         "workers": 0,
         "refresh_job": None,
+        "handover_jobs": [],
     }
 
 
@@ -124,6 +128,34 @@ def test_a_queued_refresh_job_shows_in_the_queue(
     assert "queue       telemetry: 1 queued, 0 running, 0 workers; refresh job queued" in text
     queue = json.loads(show(fake, capsys, "--json")[1])["queue"]
     assert (queue["queued"], queue["refresh_job"]) == (1, "queued")
+
+
+def test_a_stuck_job_and_its_hand_over_show_and_status_changes_nothing_in_the_queue(
+    fake: fakeredis.FakeRedis, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert enqueue_refresh(fake, reason="test")
+    queues = [refresh_queue(fake)]
+    job, queue = Queue.dequeue_any(queues, None, connection=fake, serializer=SERIALIZER)
+    assert job.id == REFRESH_JOB_ID
+    worker = SimpleWorker([queue], connection=fake, name="host-1-ab12.0", serializer=SERIALIZER)
+    execution = worker.prepare_execution(job)
+    worker.prepare_job_execution(job)
+    with fake.pipeline() as pipe:  # its worker froze past rq's limit: the execution expires now
+        queue.started_job_registry.add_execution(execution, pipe, ttl=0, xx=True)
+        pipe.execute()
+    handover = handover_id("host-1-ab12.0")
+    assert enqueue_refresh(fake, reason="the refresh job is stuck", job_id=handover)
+    before = {key: fake.dump(key) for key in fake.keys("rq:*")}
+    text = show(fake, capsys)[1]
+    assert (
+        "queue       telemetry: 1 queued, 1 running, 0 workers; refresh job started; "
+        "hand-over job telemetry-refresh-after-host-1-ab12-0"
+    ) in text
+    queue_report = json.loads(show(fake, capsys, "--json")[1])["queue"]
+    assert queue_report["handover_jobs"] == [handover]
+    # rq would fail the abandoned job as it counted it: status leaves that to the refreshers.
+    assert {key: fake.dump(key) for key in fake.keys("rq:*")} == before
+    assert job.get_status() == JobStatus.STARTED
 
 
 def test_the_key_prefix_is_honoured(
