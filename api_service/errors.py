@@ -105,7 +105,8 @@ class _Throttle:
 
 
 def _staleness(state: ApiState) -> str:
-    """Say why there is no data: never written yet, or stale since the last snapshot expired."""
+    """Say why there is no data: never written yet, stale since the last snapshot expired, or
+    the last snapshot, not expired, could not be read."""
     try:
         last = read_last_expiry(state.redis, state.keys)
     except redis.RedisError:
@@ -114,12 +115,13 @@ def _staleness(state: ApiState) -> str:
         return "no snapshot has been written yet"
     generation, expired_at = last
     when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expired_at))
-    ago = time.time() - expired_at
-    if ago < 0:  # the last snapshot has not expired: it came after the read, or was evicted
+    ago = time.time() - expired_at  # the expiry is by Redis's clock: allow this host 1 s of skew
+    if ago < -1:  # the last snapshot has not expired: it came after the read, or was evicted
         return (
             f"snapshot {generation} could not be read (published meanwhile, or its keys "
             f"evicted before their expiry at {when})"
         )
+    ago = max(0.0, ago)
     return f"the data is stale since {when} ({ago:.0f} s ago), when snapshot {generation} expired"
 
 

@@ -16,8 +16,9 @@ const $ = (id) => document.getElementById(id);
 const view = {
   names: [], etag: null, generation: null, data: null, metric: null,
   sortBy: null, sortDown: true, picked: null, cursor: 0, history: [], rendered: 0, top: null,
-  topAsked: 0,  // counts the top table's requests: only the latest one's answer is shown
+  topAsked: 0,  // counts the top table's requests for a sort: only the latest one's answer counts
 };
+const sortKey = () => (view.sortDown ? "-" : "") + view.sortBy;  // "-Name" descending, "Name" up
 
 function palette() {
   const rgb = VIRIDIS.map((hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)));
@@ -134,9 +135,10 @@ async function handle(response, wait) {
     const data = parseTable(text), generation = Number(response.headers.get("X-Telemetry-Generation"));
     data.rated = response.headers.has("X-Telemetry-Previous");  // rates need the one before
     await applyRates(data, generation);
-    const asked = ++view.topAsked, top = await loadTop(data, generation);
-    view.top = asked === view.topAsked ? top : null;  // sorted again meanwhile: sort here
+    view.topAsked++;  // a sort's answer still on its way is for the generation before
+    view.top = await loadTop(data, generation);
     render(data, generation);
+    if (view.top && view.top.sort !== sortKey()) await refreshTop();  // sorted again meanwhile
     return wait;
   }
   const text = await response.text();
@@ -171,16 +173,28 @@ async function applyRates(data, generation) {
   }
 }
 
-// The switch ids of the top table, in the API's order (sort, limit), or null when it said no.
+// The top table as the API sorts and limits it: the switch ids in its order, with the sort and
+// generation they are for (drawTable uses them only for those), or null when it said no.
 async function loadTop(data, generation) {
-  const name = view.sortBy && data.names.includes(view.sortBy) ? view.sortBy : data.names[0];
+  const metric = data.names.includes(view.metric) ? view.metric : data.names[0];  // as render()
+  const name = data.names.includes(view.sortBy) ? view.sortBy : metric;
   const rate = COUNTERS.includes(name) ? "&rate=true" : "";
   if (rate && !data.rated) return null;  // no rates yet: the table is sorted here
+  const sort = (view.sortDown ? "-" : "") + name;
   const response = await fetchCsv("metrics=" + encodeURIComponent(name) + "&sort=" +
-    (view.sortDown ? "-" : "") + encodeURIComponent(name) + "&limit=" + TOP_N + rate +
-    "&generation=" + generation);
+    encodeURIComponent(sort) + "&limit=" + TOP_N + rate + "&generation=" + generation);
   if (response.status !== 200) return null;
-  return parseTable(await response.text()).switches;
+  return { sort, generation, ids: parseTable(await response.text()).switches };
+}
+
+// Ask the API for the top table of the sort shown now, and draw it unless asked again meanwhile.
+async function refreshTop() {
+  const asked = ++view.topAsked;
+  let top = null;
+  try { top = await loadTop(view.data, view.generation); } catch (error) { top = null; }
+  if (asked !== view.topAsked || (top && top.generation !== view.generation)) return;  // newer counts
+  view.top = top;
+  drawTable();
 }
 
 function render(data, generation) {
@@ -299,9 +313,12 @@ function topRows(values, n, down) {
 
 function drawTable() {
   const data = view.data, sortColumn = data.numbers[data.names.indexOf(view.sortBy)];
-  const fromApi = view.top && view.top.every((id) => data.index.has(id));
-  const order = fromApi ? view.top.map((id) => data.index.get(id)) : topRows(sortColumn, TOP_N, view.sortDown);
-  document.body.dataset.topSort = fromApi ? (view.sortDown ? "-" : "") + view.sortBy : "";  // the API's order
+  const top = view.top, sort = sortKey();
+  const fromApi = top && top.sort === sort && top.generation === view.generation &&
+    top.ids.every((id) => data.index.has(id));
+  const order = fromApi ? top.ids.map((id) => data.index.get(id)) : topRows(sortColumn, TOP_N, view.sortDown);
+  document.body.dataset.topSort = fromApi ? sort : "";  // the API's order, else sorted here
+  const header = document.activeElement, focused = $("top").tHead.contains(header) ? header.title : null;
   const head = document.createElement("tr");
   head.append(Object.assign(document.createElement("th"), { scope: "col", textContent: "switch" }));
   data.names.forEach((name) => {
@@ -328,21 +345,15 @@ function drawTable() {
   $("top").tHead.replaceChildren(head);
   $("top").tBodies[0].replaceChildren(...rows);
   $("top-n").textContent = Math.min(TOP_N, order.length);
+  if (focused) [...head.querySelectorAll("button")].find((b) => b.title === focused)?.focus();  // kept
 }
 
 async function sortBy(name) {
   view.sortDown = name === view.sortBy ? !view.sortDown : true;
   view.sortBy = name;
-  view.top = null;
   drawTable();  // at once from the data held, then as the API orders it
   focusHeader(name);
-  const asked = ++view.topAsked, data = view.data;
-  let top = null;
-  try { top = await loadTop(data, view.generation); } catch (error) { top = null; }
-  if (asked !== view.topAsked || data !== view.data) return;  // a later sort or generation counts
-  view.top = top;
-  drawTable();
-  focusHeader(name);
+  await refreshTop();
 }
 
 function focusHeader(name) {

@@ -52,7 +52,7 @@ def _queue(client: redis.Redis) -> dict[str, Any]:
     queue = refresh_queue(client)
     try:
         found = Job.fetch(REFRESH_JOB_ID, connection=client, serializer=SERIALIZER)
-        job: str | None = found.get_status().value
+        job: str | None = found.get_status(refresh=False).value  # as fetched, once
     except NoSuchJobError:
         job = None
     # cleanup=False: rq's registry otherwise cleans up as it counts (it fails abandoned jobs,

@@ -4,7 +4,8 @@ The refresher (interval 1 s, TTL 5 s: long enough to watch two failed refreshes 
 good snapshot expires; fetch timeout 0.6 s) polls the real generator through a FaultProxy.
 While the fault lasts, the last good snapshot must stay exactly as it was (same generation,
 same bytes in every key), each failure must be counted in the status hash, and the API must
-keep answering from it; once the fault is gone, a new snapshot comes within an interval.
+keep answering from it; once the fault is gone, at most the refresh under way fails: the next
+one writes.
 """
 
 from __future__ import annotations

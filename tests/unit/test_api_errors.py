@@ -245,6 +245,18 @@ def test_a_snapshot_not_yet_expired_but_unreadable_is_not_called_stale(
     )
 
 
+def test_a_snapshot_expiring_within_the_clock_skew_allowance_is_called_stale(
+    fake: fakeredis.FakeRedis,
+) -> None:
+    keys = Keys()
+    put_snapshot(fake, ttl=1)  # expires at most 1 s from now by Redis's clock
+    fake.delete(keys.current)  # as a host whose clock is up to 1 s behind Redis's sees it
+    response = make_app(fake).test_client().get("/telemetry/GetMetric?switch=1&metric=Latency")
+    assert response.status_code == 503
+    assert b"the data is stale since " in response.data
+    assert b"(0 s ago), when snapshot 1 expired" in response.data
+
+
 def test_dead_redis_is_503_in_well_under_a_second() -> None:
     dead = connect(f"redis://127.0.0.1:{free_port()}/0", timeout=0.5, retries=1)
     client = make_app(dead).test_client()
