@@ -10,6 +10,7 @@ import pytest
 import redis
 
 from telemetry_stack.servers.redis_server import RedisServer, answers
+from tests.helpers.source import StubSource
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -19,6 +20,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="a Redis the integration tests may use and flush around each test; without it "
         "they start a private server (redis-server on PATH, else the embedded one)",
     )
+
+
+@pytest.fixture
+def stub() -> Iterator[StubSource]:
+    """Return a stand-in /counters source on a free port, closed after the test."""
+    source = StubSource()
+    yield source
+    source.close()
 
 
 @pytest.fixture

@@ -24,13 +24,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
 
 @pytest.fixture
-def stub() -> Iterator[StubSource]:
-    source = StubSource()
-    yield source
-    source.close()
-
-
-@pytest.fixture
 def client(private_redis: RedisServer) -> Iterator[redis.Redis]:
     connection = redis.Redis.from_url(private_redis.url, socket_timeout=2)
     yield connection

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import fakeredis
 import pytest
@@ -61,12 +61,6 @@ def probe(monkeypatch: pytest.MonkeyPatch) -> Probe:
     installed = Probe()
     monkeypatch.setattr(refresher_metrics, "_current", installed.metrics)
     return installed
-
-
-@pytest.fixture(autouse=True)
-def unconfigured() -> Iterator[None]:
-    yield
-    jobs._context = None
 
 
 def answering(fetch: Callable[..., Fetched | NotModified], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -19,13 +18,6 @@ from refresher_worker.fetch import (
 )
 from tests.helpers import free_port
 from tests.helpers.source import CSV, Reply, StubSource
-
-
-@pytest.fixture
-def stub() -> Iterator[StubSource]:
-    source = StubSource()
-    yield source
-    source.close()
 
 
 def fetch(url: str, etag: str | None = None, timeout: float = 1.0, max_bytes: int = 1 << 20):  # type: ignore[no-untyped-def]

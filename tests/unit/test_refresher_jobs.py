@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 import fakeredis
 import pytest
@@ -19,19 +18,6 @@ from telemetry_common.keys import REFRESH_JOB_ID, Keys
 from telemetry_common.reader import read_info
 from tests.helpers import free_port, wait_for
 from tests.helpers.source import Reply, StubSource
-
-
-@pytest.fixture
-def stub() -> Iterator[StubSource]:
-    source = StubSource()
-    yield source
-    source.close()
-
-
-@pytest.fixture(autouse=True)
-def unconfigured() -> Iterator[None]:
-    yield
-    jobs._context = None
 
 
 def work(client: fakeredis.FakeRedis) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 import fakeredis
 import pytest
@@ -17,13 +16,6 @@ from tests.helpers.layout import meta_field
 from tests.helpers.source import CSV, Reply, StubSource
 
 KEYS = Keys()
-
-
-@pytest.fixture
-def stub() -> Iterator[StubSource]:
-    source = StubSource()
-    yield source
-    source.close()
 
 
 def settings_for(url: str, **overrides: object) -> RefresherSettings:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import fakeredis
@@ -36,14 +35,6 @@ def started_by(fake: fakeredis.FakeRedis, worker_name: str) -> Job:
     worker.prepare_execution(job)
     worker.prepare_job_execution(job)
     return job
-
-
-@pytest.fixture
-def stub() -> Iterator[StubSource]:
-    source = StubSource()
-    yield source
-    source.close()
-    jobs._context = None
 
 
 def test_worker_names_map_to_refresher_identities() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
 
 import fakeredis
 import pytest
@@ -16,14 +15,6 @@ from telemetry_common.jobs import enqueue_refresh
 from telemetry_common.keys import QUEUE_NAME, Keys
 from telemetry_common.reader import read_info
 from tests.helpers.source import StubSource
-
-
-@pytest.fixture
-def stub() -> Iterator[StubSource]:
-    source = StubSource()
-    yield source
-    source.close()
-    jobs._context = None
 
 
 @pytest.fixture
