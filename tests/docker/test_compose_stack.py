@@ -141,7 +141,7 @@ def test_killing_the_leading_refreshers_container_loses_no_answer(
         time.sleep(TTL)  # keep the load on for one TTL after the new generation
     samples = load.stop()
     ages = [s.age for s in samples if s.age is not None]
-    restarted = wait_for(
+    wait_for(
         lambda: len(container_ids(compose_stack, "refresher")) == 2
         and inspect(compose_stack, leader, "{{.State.Health.Status}}") == "healthy",
         120, 1, "the killed refresher to restart and become healthy",
@@ -154,7 +154,6 @@ def test_killing_the_leading_refreshers_container_loses_no_answer(
         max_age_s=max(ages),
         slowest_answer_s=round(max(s.seconds for s in samples), 3),
     )
-    assert restarted
     assert statuses(samples) == {200: len(samples)}, [s for s in samples if s.status != 200][:5]
     assert len(ages) == len(samples) and max(ages) <= TTL
     assert refreshed < TTL

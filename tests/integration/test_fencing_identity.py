@@ -178,7 +178,6 @@ def test_redis_restarted_empty_no_etag_names_two_bodies(
         generation_numbers_reused=reused(answers),
         revalidated_status=revalidated.status_code,
     )
-    assert reused(answers), "the restart did not make the generation numbers come round"
     assert clashes == {}
     assert revalidated.status_code == 200, "a tag from before the restart was taken as current"
     assert revalidated.headers["ETag"] != stale.etag

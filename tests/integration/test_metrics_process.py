@@ -87,7 +87,6 @@ def test_the_api_adds_up_its_workers_requests(private_redis: RedisServer) -> Non
                 wait_for(saved, 10, message=f"{sent} requests saved")
                 if len([n for n in per_worker(directory) if n > 0]) >= 2 or sent >= MAX_REQUESTS:
                     break
-        wait_for(lambda: sum(per_worker(directory)) == sent, 10, message=f"{sent} requests saved")
         assert len([n for n in per_worker(directory) if n > 0]) == 2, f"one worker took all {sent}"
         ages = ("telemetry_api_data_age_seconds_count", ())
 

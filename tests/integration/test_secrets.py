@@ -16,7 +16,7 @@ import requests
 
 from telemetry_stack.servers.redis_server import RedisServer
 from tests.helpers import Service, free_port, wait_for
-from tests.helpers.processes import generator
+from tests.helpers.processes import generator, refresher
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -57,15 +57,12 @@ def test_no_secret_reaches_a_log_an_answer_or_the_status() -> None:
         + "?token=source-secret-token"
     )
     metrics_port = free_port()
-    refresher = Service(
-        ["refresher"],
-        env={
-            "TELEMETRY_REDIS_URL": redis_url,
-            "TELEMETRY_SOURCE_URL": secret_source,
-            "TELEMETRY_REFRESH_INTERVAL": "0.5",
-            "TELEMETRY_REFRESHER_METRICS_BIND": f"127.0.0.1:{metrics_port}",
-            "TELEMETRY_LOG_LEVEL": "DEBUG",
-        },
+    worker = refresher(
+        redis_url,
+        secret_source,
+        refresh_interval="0.5",
+        refresher_metrics_bind=f"127.0.0.1:{metrics_port}",
+        log_level="DEBUG",
     )
     bind = f"127.0.0.1:{free_port()}"
     api = Service(
@@ -83,19 +80,19 @@ def test_no_secret_reaches_a_log_an_answer_or_the_status() -> None:
         server.stop()  # then Redis
         shown += [answers(base, API_ROUTES), status(redis_url), status(redis_url, "--json")]
         shown.append(requests.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).text)
-        wait_for(lambda: "Redis" in refresher.output() and "failed" in api.output(), 10)
+        wait_for(lambda: "Redis" in worker.output() and "failed" in api.output(), 10)
         server.start()
         wait_for(lambda: "last error" in status(redis_url), 20, message="Redis back")
         shown += [status(redis_url), status(redis_url, "--json")]
     finally:
         api.stop()
-        refresher.stop()
+        worker.stop()
         gen.stop()
         server.close()
-    shown += [api.output(), refresher.output()]
+    shown += [api.output(), worker.output()]
     everything = "\n".join(shown)
     for secret in SECRETS:
         assert secret not in everything, everything[everything.find(secret) - 300 :][:600]
-    assert "http://reader:***@127.0.0.1" in refresher.output()  # shown, masked
-    assert "token=***" in refresher.output() and "redis://:***@" in refresher.output()
+    assert "http://reader:***@127.0.0.1" in worker.output()  # shown, masked
+    assert "token=***" in worker.output() and "redis://:***@" in worker.output()
     assert "Redis failed" in api.output() and "source_unreachable" in everything

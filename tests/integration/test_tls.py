@@ -17,7 +17,7 @@ import trustme
 from telemetry_common.redis_client import connect
 from telemetry_stack.servers.redis_server import RedisServer, free_port
 from tests.helpers import Service, wait_for
-from tests.helpers.processes import generator
+from tests.helpers.processes import generator, refresher
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 
@@ -99,14 +99,11 @@ def test_a_client_is_refused_when_it(
 
 def test_the_stack_serves_over_tls(tls: Tls) -> None:
     gen, source_url = generator(switches=20)
-    refresher = Service(
-        ["refresher"],
-        env={
-            "TELEMETRY_REDIS_URL": tls.url(),
-            "TELEMETRY_SOURCE_URL": source_url,
-            "TELEMETRY_REFRESH_INTERVAL": "1",
-            "TELEMETRY_REFRESHER_METRICS_BIND": f"127.0.0.1:{free_port()}",
-        },
+    worker = refresher(
+        tls.url(),
+        source_url,
+        refresh_interval="1",
+        refresher_metrics_bind=f"127.0.0.1:{free_port()}",
     )
     bind = f"127.0.0.1:{free_port()}"
     api = Service(["api", "--bind", bind, "--workers", "1"], env={"TELEMETRY_REDIS_URL": tls.url()})
@@ -120,5 +117,5 @@ def test_the_stack_serves_over_tls(tls: Tls) -> None:
         assert len(answer.text.splitlines()) == 21
     finally:
         api.stop()
-        refresher.stop()
+        worker.stop()
         gen.stop()

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 
 import fakeredis
 import pytest
-from rq import SimpleWorker
 from rq.job import Job, JobStatus
 
 from refresher_worker import jobs
@@ -19,22 +18,13 @@ from refresher_worker.scheduler import Scheduler
 from refresher_worker.settings import RefresherSettings
 from refresher_worker.stale import handover_id, next_job_id, stale_reason, worker_identity
 from refresher_worker.worker import RefreshWorker
-from telemetry_common.jobs import FAILURE_TTL, SERIALIZER, enqueue_refresh, refresh_queue
+from telemetry_common.jobs import FAILURE_TTL, enqueue_refresh, refresh_queue
 from telemetry_common.keys import QUEUE_NAME, REFRESH_JOB_ID, Keys
 from telemetry_common.reader import read_info
+from tests.helpers.jobs import started_by
 from tests.helpers.source import StubSource
 
 HANDOVER = "telemetry-refresh-after-host-12-ab01-0"
-
-
-def started_by(fake: fakeredis.FakeRedis, worker_name: str) -> Job:
-    assert enqueue_refresh(fake, reason="test")
-    job = refresh_queue(fake).fetch_job(REFRESH_JOB_ID)
-    queue = refresh_queue(fake)
-    worker = SimpleWorker([queue], connection=fake, name=worker_name, serializer=SERIALIZER)
-    worker.prepare_execution(job)
-    worker.prepare_job_execution(job)
-    return job
 
 
 def test_worker_names_map_to_refresher_identities() -> None:
@@ -65,7 +55,7 @@ def test_a_job_whose_worker_stopped_beating_is_handed_over(fake: fakeredis.FakeR
 def test_rq_itself_releases_the_stuck_id_once_the_execution_expires(
     fake: fakeredis.FakeRedis,
 ) -> None:
-    job = started_by(fake, "host-12-ab01.0")
+    job, _ = started_by(fake, "host-12-ab01.0")
     registry = refresh_queue(fake).started_job_registry
     registry.cleanup()  # rq: a SimpleWorker's execution lasts job_timeout + 60 s
     assert job.get_status() == JobStatus.STARTED

@@ -8,17 +8,17 @@ import time
 
 import fakeredis
 import pytest
-from rq import Queue, SimpleWorker
 from rq.job import JobStatus
 
 from refresher_worker.stale import handover_id
 from refresher_worker.status import Outcome, beat, record
-from telemetry_common.jobs import SERIALIZER, enqueue_refresh, refresh_queue
-from telemetry_common.keys import REFRESH_JOB_ID, Keys
+from telemetry_common.jobs import enqueue_refresh, refresh_queue
+from telemetry_common.keys import Keys
 from telemetry_stack.cli import build_parser, main
 from telemetry_stack.status import command as status
 from tests.helpers import free_port
 from tests.helpers.api import put_snapshot
+from tests.helpers.jobs import started_by
 from tests.helpers.layout import meta_field
 
 KEYS = Keys()
@@ -133,13 +133,8 @@ def test_a_queued_refresh_job_shows_in_the_queue(
 def test_a_stuck_job_and_its_hand_over_show_and_status_changes_nothing_in_the_queue(
     fake: fakeredis.FakeRedis, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert enqueue_refresh(fake, reason="test")
-    queues = [refresh_queue(fake)]
-    job, queue = Queue.dequeue_any(queues, None, connection=fake, serializer=SERIALIZER)
-    assert job.id == REFRESH_JOB_ID
-    worker = SimpleWorker([queue], connection=fake, name="host-1-ab12.0", serializer=SERIALIZER)
-    execution = worker.prepare_execution(job)
-    worker.prepare_job_execution(job)
+    job, execution = started_by(fake, "host-1-ab12.0")
+    queue = refresh_queue(fake)
     with fake.pipeline() as pipe:  # its worker froze past rq's limit: the execution expires now
         queue.started_job_registry.add_execution(execution, pipe, ttl=0, xx=True)
         pipe.execute()
