@@ -45,7 +45,7 @@ from api_service.answers import SERVED
 from api_service.errors import REDIS_ERRORS
 from api_service.state import EXTENSION
 from telemetry_common.variables import PROMETHEUS_MULTIPROC_DIR
-from telemetry_common.wsgi_server import CHALLENGE, authorized
+from telemetry_common.wsgi_server import CHALLENGE, REFUSED, REFUSED_TYPE, authorized
 
 MULTIPROC_DIR = PROMETHEUS_MULTIPROC_DIR.variable
 COUNT = "telemetry_api.count"  # app.extensions: the counting function, absent when off
@@ -239,8 +239,7 @@ def register_metrics(app: Flask) -> None:
     def metrics_view() -> Response:
         """Return every metric in the Prometheus text format (to the token's bearer, if set)."""
         if not authorized(request.headers.get("Authorization"), token):
-            body = b"401 Unauthorized: /metrics needs 'Authorization: Bearer <token>'\n"
-            return Response(body, 401, [CHALLENGE], content_type="text/plain; charset=utf-8")
+            return Response(REFUSED, 401, [CHALLENGE], content_type=REFUSED_TYPE)
         headers = {"Cache-Control": "no-store"}
         return Response(exposition(), content_type=CONTENT_TYPE_PLAIN_0_0_4, headers=headers)
 

@@ -8,7 +8,6 @@ import logging
 from refresher_worker.settings import SETTINGS, RefresherSettings
 from telemetry_common.logs import start_command
 from telemetry_common.options import Options
-from telemetry_common.redis_client import redacted
 
 HELP = "Refresh the Redis snapshot from the generator: one leader enqueues, every process works."
 
@@ -37,8 +36,8 @@ def run(args: argparse.Namespace) -> int:
     logger.info(
         "refresher %s: %s -> %s (prefix %r) every %g s, TTL %d s, fetch timeout %g s",
         identity,
-        redacted(settings.source_url),
-        redacted(settings.redis_url),
+        settings.source_url,  # the log formatters mask passwords and tokens
+        settings.redis_url,
         settings.key_prefix,
         settings.interval,
         settings.ttl,

@@ -12,7 +12,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -24,12 +23,13 @@ from prometheus_client import (
     Histogram,
     make_wsgi_app,
 )
+from prometheus_client.exposition import ThreadingWSGIServer
 
 from refresher_worker.status import SOURCE_KINDS, Outcome
 from telemetry_common.fence import REASONS
 from telemetry_common.logs import log_event
 from telemetry_common.settings import host_port
-from telemetry_common.wsgi_server import CHALLENGE, authorized
+from telemetry_common.wsgi_server import CHALLENGE, REFUSED, REFUSED_TYPE, authorized
 
 logger = logging.getLogger(__name__)
 
@@ -145,10 +145,6 @@ def metrics() -> RefresherMetrics:
         return _current
 
 
-class _Server(ThreadingMixIn, WSGIServer):
-    daemon_threads = True  # a scrape never holds the process open
-
-
 class _Quiet(WSGIRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Keep scrapes out of the logs."""
@@ -160,8 +156,8 @@ def guarded(app: Callable[..., Any], token: str) -> Callable[..., Any]:
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         if authorized(environ.get("HTTP_AUTHORIZATION"), token):
             return app(environ, start_response)
-        start_response("401 Unauthorized", [CHALLENGE, ("Content-Type", "text/plain")])
-        return [b"401 Unauthorized: /metrics needs 'Authorization: Bearer <token>'\n"]
+        start_response("401 Unauthorized", [CHALLENGE, ("Content-Type", REFUSED_TYPE)])
+        return [REFUSED]
 
     return wsgi
 
@@ -178,7 +174,7 @@ def serve_metrics(address: tuple[str, int] | None, token: str = "") -> WSGIServe
     metrics()  # the series exist before the first scrape
     host, port = address
     where = host_port(host, port)
-    server_class = type("Server", (_Server,), {"address_family": _family(host)})
+    server_class = type("Server", (ThreadingWSGIServer,), {"address_family": _family(host)})
     try:
         app = guarded(make_wsgi_app(), token)
         server: WSGIServer = make_server(host, port, app, server_class, _Quiet)

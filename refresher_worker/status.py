@@ -19,7 +19,6 @@ from typing import Any
 import redis
 
 from telemetry_common.keys import Keys
-from telemetry_common.redis_urls import redacted
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +94,7 @@ def record(
     pipe.expire(keys.status, STATUS_TTL)
     raw = pipe.execute()[0]
     before = raw.decode() if raw is not None else None
-    fields: dict[str, Any] = {"url": redacted(source_url), "worker": worker}
+    fields: dict[str, Any] = {"url": source_url, "worker": worker}  # masked by the formatters
     if outcome.result == "fenced":
         fields |= {"event": "fenced", "reason": outcome.error_kind, "error": outcome.error}
         logger.warning("refresh fenced: %s", outcome.error, extra=fields)

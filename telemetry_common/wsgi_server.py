@@ -48,6 +48,8 @@ def serve(
 
 
 CHALLENGE = ("WWW-Authenticate", 'Bearer realm="metrics"')
+REFUSED = b"401 Unauthorized: /metrics needs 'Authorization: Bearer <token>'\n"  # with CHALLENGE
+REFUSED_TYPE = "text/plain; charset=utf-8"
 
 
 def authorized(header: str | None, token: str) -> bool:

@@ -318,7 +318,8 @@ function drawTable() {
     top.ids.every((id) => data.index.has(id));
   const order = fromApi ? top.ids.map((id) => data.index.get(id)) : topRows(sortColumn, TOP_N, view.sortDown);
   document.body.dataset.topSort = fromApi ? sort : "";  // the API's order, else sorted here
-  const header = document.activeElement, focused = $("top").tHead.contains(header) ? header.title : null;
+  const header = document.activeElement;  // a sort button keeps the focus across the redraw
+  const focused = $("top").tHead.contains(header) ? header.title.replace(/^sort by /, "") : null;
   const head = document.createElement("tr");
   head.append(Object.assign(document.createElement("th"), { scope: "col", textContent: "switch" }));
   data.names.forEach((name) => {
@@ -345,14 +346,14 @@ function drawTable() {
   $("top").tHead.replaceChildren(head);
   $("top").tBodies[0].replaceChildren(...rows);
   $("top-n").textContent = Math.min(TOP_N, order.length);
-  if (focused) [...head.querySelectorAll("button")].find((b) => b.title === focused)?.focus();  // kept
+  if (focused) focusHeader(focused);
 }
 
 async function sortBy(name) {
   view.sortDown = name === view.sortBy ? !view.sortDown : true;
   view.sortBy = name;
   drawTable();  // at once from the data held, then as the API orders it
-  focusHeader(name);
+  focusHeader(name);  // a click does not focus a button in every browser
   await refreshTop();
 }
 

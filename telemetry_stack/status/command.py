@@ -113,8 +113,7 @@ def run(args: argparse.Namespace, *, client: redis.Redis | None = None) -> int:
     try:
         report = collect(client, Keys(settings.key_prefix))
     except redis.RedisError as exc:
-        where = redacted(settings.redis_url)
-        said = f"telemetry status: Redis at {where} does not answer: {exc}"
+        said = f"telemetry status: Redis at {settings.redis_url} does not answer: {exc}"
         print(redacted(said), file=sys.stderr)
         return 1
     print(redacted(json.dumps(report) if args.json else render(report)))
