@@ -15,12 +15,14 @@ from pathlib import Path
 import pytest
 import requests
 
-from telemetry_common.keys import Keys
+from telemetry_common.keys import QUEUE_NAME, Keys
 from telemetry_stack.compose.stack import Stack
 from tests.helpers import wait_for
 from tests.helpers.containers import (
+    GET_METRIC,
     container_ids,
     crash,
+    env_file,
     inspect,
     redis_cli,
     redis_get,
@@ -53,7 +55,7 @@ def newest_generation(load: Load) -> int:
 def test_get_metric_and_list_metrics_answer_through_the_proxy_from_several_replicas(
     compose_stack: Stack, base_url: str, request: pytest.FixtureRequest
 ) -> None:
-    one = requests.get(base_url + "/telemetry/GetMetric?switch=1&metric=Latency", timeout=5)
+    one = requests.get(base_url + GET_METRIC, timeout=5)
     assert one.status_code == 200, one.text
     assert float(one.text.strip().splitlines()[-1].rpartition(",")[2]) >= 0
     assert int(one.headers["X-Telemetry-Generation"]) >= 1
@@ -76,7 +78,7 @@ def test_each_service_has_its_own_redis_user_and_the_api_cannot_write(
     assert redis_cli(compose_stack, *api, "GET", current).isdigit()  # it reads
     for write in (
         ["SET", current, "1"],
-        ["RPUSH", "rq:queue:telemetry", "job"],
+        ["RPUSH", f"rq:queue:{QUEUE_NAME}", "job"],
         ["FLUSHALL"],
         ["CONFIG", "SET", "maxmemory", "1mb"],
     ):
@@ -194,12 +196,11 @@ def test_restarting_redis_answers_503_with_retry_after_then_recovers_by_itself(
 def test_the_sentinel_profile_comes_up_and_serves_through_the_sentinels(
     compose_stack: Stack, base_url: str
 ) -> None:
-    lines = [line for line in SENTINEL_ENV.read_text().splitlines() if "=" in line]
-    settings = dict(line.split("=", 1) for line in lines if not line.startswith("#"))
+    settings = env_file(SENTINEL_ENV)
     sentinel = Stack(
         compose_stack.file, compose_stack.engine, {**compose_stack.variables, **settings}
     )
-    before = int(requests.get(base_url + "/telemetry/GetMetric?switch=1&metric=Latency", timeout=5)
+    before = int(requests.get(base_url + GET_METRIC, timeout=5)
                  .headers["X-Telemetry-Generation"])  # fmt: skip
     sentinel.up()
     for name in ("sentinel-1", "sentinel-2", "sentinel-3", "redis-replica"):
@@ -219,7 +220,7 @@ def test_the_sentinel_profile_comes_up_and_serves_through_the_sentinels(
     )
 
     def newer() -> bool:
-        answer = requests.get(base_url + "/telemetry/GetMetric?switch=1&metric=Latency", timeout=5)
+        answer = requests.get(base_url + GET_METRIC, timeout=5)
         assert answer.status_code == 200, answer.text
         return int(answer.headers["X-Telemetry-Generation"]) > before
 

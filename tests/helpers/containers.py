@@ -11,11 +11,13 @@ import signal
 import subprocess
 import time
 from collections import Counter
+from pathlib import Path
 
 import requests
 
 from telemetry_stack.compose.engine import docker
 from telemetry_stack.compose.stack import Stack
+from tests.helpers import wait_for
 
 GET_METRIC = "/telemetry/GetMetric?switch=1&metric=Latency"
 
@@ -59,10 +61,15 @@ def redis_cli(stack: Stack, user: str, password_variable: str, *command: str) ->
     ).stdout.strip()
 
 
+def env_file(path: Path) -> dict[str, str]:
+    """Return the NAME=value settings of an env file as Compose reads it (# starts a comment)."""
+    lines = path.read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+
+
 def secrets_of(stack: Stack) -> dict[str, str]:
     """Return the passwords of the stack's .env (beside its compose file)."""
-    lines = (stack.file.parent / ".env").read_text().splitlines()
-    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+    return env_file(stack.file.parent / ".env")
 
 
 def served_by(base_url: str, count: int) -> Counter[str]:
@@ -78,8 +85,6 @@ def served_by(base_url: str, count: int) -> Counter[str]:
 def wait_served_by(base_url: str, replicas: int, timeout: float) -> float:
     """Wait until ``replicas`` distinct replicas answer within one round; return the seconds."""
     started = time.monotonic()
-    while len(served_by(base_url, 2 * replicas)) < replicas:
-        if time.monotonic() - started > timeout:
-            raise AssertionError(f"fewer than {replicas} replicas answered within {timeout:g} s")
-        time.sleep(0.2)
+    answering = f"{replicas} replicas answering"
+    wait_for(lambda: len(served_by(base_url, 2 * replicas)) >= replicas, timeout, 0.2, answering)
     return time.monotonic() - started

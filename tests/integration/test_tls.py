@@ -52,7 +52,6 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tls]:
         cert.cert_chain_pems[0].write_to_path(str(files / f"{name}.crt"))
         cert.private_key_pem.write_to_path(str(files / f"{name}.key"))
     port = free_port()
-    box: list[Tls] = []
     settings = (
         "--port", "0",  # no plain TCP: TLS only
         "--tls-port", str(port),
@@ -61,10 +60,11 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tls]:
         "--tls-ca-cert-file", str(files / "ca.pem"),
         "--tls-auth-clients", "yes",
     )  # fmt: skip
-    server = RedisServer(port, extra=settings, probe=lambda: _answers(box[0].url()))
-    box.append(Tls(server, files))
+    server = RedisServer(port, extra=settings)
+    tls = Tls(server, files)
+    server.probe = lambda: _answers(tls.url())  # PING over TLS: there is no plain port
     server.start()
-    yield box[0]
+    yield tls
     server.close()
 
 

@@ -21,6 +21,7 @@ from generator_service.config import SETTINGS as GENERATOR_SETTINGS
 from refresher_worker.settings import SETTINGS as REFRESHER_SETTINGS
 from telemetry_common.variables import API_BIND, GENERATOR_BIND, SOURCE_URL
 from telemetry_stack.cli import build_parser
+from tests.helpers.containers import env_file
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "compose.yaml"
@@ -294,8 +295,7 @@ def test_sentinel_env_file_points_writes_at_the_sentinels_and_reads_at_the_repli
 ) -> None:
     from telemetry_common.redis_urls import parse
 
-    lines = [line for line in SENTINEL_ENV.read_text().splitlines() if "=" in line]
-    values = dict(line.split("=", 1) for line in lines if not line.startswith("#"))
+    values = env_file(SENTINEL_ENV)
     assert values["COMPOSE_PROFILES"] == "sentinel"
     api = {k: interpolate(v, values) for k, v in services["api"]["environment"].items()}
     write, read = parse(api["TELEMETRY_REDIS_URL"]), parse(api["TELEMETRY_REDIS_READ_URL"])
