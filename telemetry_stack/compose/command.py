@@ -19,10 +19,10 @@ from pathlib import Path
 
 from telemetry_common.logs import configure_logging
 from telemetry_stack.compose.engine import (
-    DEFAULT_HOST,
     Engine,
     EngineError,
     answers,
+    find,
     find_or_start,
     private_host,
     stop_private,
@@ -89,10 +89,9 @@ def up(
 
 def down(file: Path) -> None:
     """Remove the stack of ``file`` from the engine that answers; stop the private dockerd."""
-    for host in (os.environ.get("DOCKER_HOST"), DEFAULT_HOST, private_host()):
-        if host and answers(host):
-            Stack(file, Engine(host)).down()
-            break
+    engine = find()
+    if engine is not None:
+        Stack(file, engine).down()
     if answers(private_host()):
         prune_dangling(Engine(private_host()))  # earlier builds of the image, on our engine only
     stop_private()

@@ -71,12 +71,17 @@ def answers(host: str) -> bool:
     return result.returncode == 0
 
 
-def find_or_start(timeout: float = 60.0) -> Engine:
-    """Return the engine of DOCKER_HOST, the system's, or the private one, started if needed."""
+def find() -> Engine | None:
+    """Return the first engine that answers: DOCKER_HOST's, the system's, the private one."""
     for host in (os.environ.get("DOCKER_HOST"), DEFAULT_HOST, private_host()):
         if host and answers(host):
             return Engine(host)
-    return start_private(timeout)
+    return None
+
+
+def find_or_start(timeout: float = 60.0) -> Engine:
+    """Return the engine that answers, or the private one, started."""
+    return find() or start_private(timeout)
 
 
 def start_private(timeout: float = 60.0) -> Engine:
